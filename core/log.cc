@@ -1,0 +1,790 @@
+#include "core/log.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <absl/strings/str_cat.h>
+
+#include "core/file_window.h"
+#include "core/segment_names.h"
+#include "core/segment_scanner.h"
+#include "io/base/assert.h"
+#include "io/base/limits.h"
+#include "io/base/status_macros.h"
+#include "net/kafka/record_batch.h"
+
+namespace ringlog::core {
+
+namespace {
+
+using net::kafka::RecordBatchView;
+
+uint64_t align_down(uint64_t value) { return value / limits::dma_alignment * limits::dma_alignment; }
+
+uint64_t align_up(uint64_t value) { return align_down(value + limits::dma_alignment - 1); }
+
+BatchInfo info_of(const RecordBatchView& batch, Offset base_offset) {
+    return {base_offset, base_offset + batch.last_offset_delta(), batch.max_timestamp(),
+            batch.size_bytes()};
+}
+
+// Walks the batches of a validated byte run (append() has checked every header already).
+template <typename Fn>
+void for_each_batch(std::span<const std::byte> batches, Fn fn) {
+    size_t position = 0;
+    while (position < batches.size()) {
+        const RecordBatchView batch = *RecordBatchView::parse(batches.subspan(position));
+        fn(position, batch);
+        position += batch.size_bytes();
+    }
+}
+
+}  // namespace
+
+Log::Log(io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock,
+         io::BufferPool* pool)
+    : fs_(fs), dir_(std::move(dir)), config_(config), clock_(clock), pool_(pool) {
+    RL_ASSERT(config_.segment_bytes >= limits::segment_bytes_min);
+    RL_ASSERT(config_.segment_bytes % limits::dma_alignment == 0);
+}
+
+Log::~Log() { RL_ASSERT(closed_ || background_.active() == 0, "a Log was destroyed while open"); }
+
+io::Task<absl::StatusOr<std::unique_ptr<Log>>> Log::open(io::FileSystem& fs, std::string dir,
+                                                         LogConfig config, const Clock& clock,
+                                                         io::BufferPool* pool) {
+    std::unique_ptr<Log> log(new Log(fs, std::move(dir), config, clock, pool));
+    absl::Status status = co_await log->recover();
+    if (!status.ok()) {
+        log->closed_ = true;
+        co_return status;
+    }
+    log->background_.spawn(log->run_flusher());
+    co_return log;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+
+io::Task<absl::Status> Log::recover() {
+    RL_CO_RETURN_IF_ERROR(fs_.make_dirs(dir_));
+    RL_CO_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.list_dir(dir_));
+    std::vector<Offset> bases;
+    for (const std::string& name : names) {
+        if (auto base = parse_segment_log_name(name)) {
+            bases.push_back(*base);
+        }
+    }
+    std::sort(bases.begin(), bases.end());
+
+    if (bases.empty()) {
+        RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, co_await create_segment(Offset(0)));
+        segments_.push_back(std::move(segment));
+        tail_ = std::make_unique<LogTail>(pool_, 0);
+        next_offset_ = durable_offset_ = Offset(0);
+        co_return absl::OkStatus();
+    }
+
+    for (size_t i = 0; i < bases.size(); ++i) {
+        RL_CO_ASSIGN_OR_RETURN(
+            std::unique_ptr<io::File> file,
+            co_await fs_.open(segment_path(dir_, bases[i], SegmentFileKind::log), {}));
+        auto segment = std::make_shared<Segment>(dir_, bases[i], std::move(file));
+        if (i + 1 < bases.size()) {
+            RL_CO_RETURN_IF_ERROR(co_await recover_sealed(*segment, bases[i + 1]));
+        } else {
+            RL_CO_RETURN_IF_ERROR(co_await recover_active(*segment));
+        }
+        segments_.push_back(std::move(segment));
+    }
+    co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> Log::recover_sealed(Segment& segment, Offset next_base) {
+    RL_CO_ASSIGN_OR_RETURN(bool loaded, co_await segment.load_indexes(fs_, next_base));
+    if (loaded) {
+        co_return absl::OkStatus();
+    }
+    // Missing or damaged indexes: rebuild them from the batches. A sealed segment was synced
+    // before it was sealed, so anything but a clean end here is corruption, not a torn write.
+    Offset expected = segment.base_offset();
+    const int64_t interval = config_.index_interval_bytes;
+    RL_CO_ASSIGN_OR_RETURN(
+        ScanResult scan,
+        co_await scan_segment(segment.file(), {}, [&](uint64_t position, const RecordBatchView& batch,
+                                                      bool) {
+            const Offset base(batch.base_offset());
+            if (base < expected || base + batch.last_offset_delta() >= next_base) {
+                return false;
+            }
+            segment.note_batch(position, info_of(batch, base), interval);
+            expected = base + batch.last_offset_delta() + 1;
+            return true;
+        }));
+    if (scan.end != ScanEnd::clean) {
+        co_return absl::DataLossError(
+            absl::StrCat("sealed segment ", segment.path(), " is corrupt: ", scan.detail));
+    }
+    RL_CO_ASSIGN_OR_RETURN(uint64_t file_size, segment.file().size());
+    if (file_size > scan.valid_end) {
+        // A roll that crashed before it cut the preallocated space off; finish it.
+        RL_CO_RETURN_IF_ERROR(co_await segment.file().truncate(scan.valid_end));
+        RL_CO_RETURN_IF_ERROR(co_await segment.file().datasync());
+    }
+    segment.seal(next_base);
+    co_return co_await segment.write_indexes(fs_);
+}
+
+io::Task<absl::Status> Log::recover_active(Segment& segment) {
+    Offset expected = segment.base_offset();
+    const int64_t interval = config_.index_interval_bytes;
+    RL_CO_ASSIGN_OR_RETURN(
+        ScanResult scan,
+        co_await scan_segment(segment.file(), {}, [&](uint64_t position, const RecordBatchView& batch,
+                                                      bool) {
+            const Offset base(batch.base_offset());
+            if (base < expected) {
+                return false;
+            }
+            segment.note_batch(position, info_of(batch, base), interval);
+            expected = base + batch.last_offset_delta() + 1;
+            return true;
+        }));
+    RL_CO_ASSIGN_OR_RETURN(uint64_t file_size, segment.file().size());
+    const uint64_t valid_end = scan.valid_end;
+    if (file_size > valid_end) {
+        // Cut off the torn tail and whatever else lies past the valid data (preallocated zeros,
+        // or blocks of unacknowledged writes that reached the disk out of order): left in
+        // place, an old batch could line up behind new appends and come back to life.
+        if (scan.end != ScanEnd::clean) {
+            std::fprintf(stderr, "ringlog: %s: truncating at %lu: %s\n", segment.path().c_str(),
+                         static_cast<unsigned long>(valid_end), scan.detail.c_str());
+        }
+        stats_.recovered_truncated_bytes += file_size - valid_end;
+        RL_CO_RETURN_IF_ERROR(co_await segment.file().truncate(valid_end));
+    }
+    if (static_cast<int64_t>(valid_end) < config_.segment_bytes) {
+        RL_CO_RETURN_IF_ERROR(co_await segment.file().allocate(
+            align_down(valid_end), config_.segment_bytes - align_down(valid_end)));
+    }
+    RL_CO_RETURN_IF_ERROR(co_await segment.file().datasync());
+
+    // The next write rewrites the partial last block, so its bytes must be in memory.
+    const uint64_t page = align_down(valid_end);
+    io::BufferRef head = io::BufferRef::allocate(limits::dma_alignment);
+    if (page != valid_end) {
+        RL_CO_ASSIGN_OR_RETURN(
+            size_t count, co_await io::read_all(segment.file(), page,
+                                                {head->data(), limits::dma_alignment}));
+        if (count < valid_end - page) {
+            co_return absl::DataLossError(absl::StrCat("short read of ", segment.path()));
+        }
+    }
+    tail_ = std::make_unique<LogTail>(pool_, valid_end,
+                                      std::span<const std::byte>(head->data(), valid_end - page));
+    segment.set_created_ms(clock_.now_ms());
+    next_offset_ = durable_offset_ = segment.next_offset();
+    written_end_ = durable_end_ = valid_end;
+    prewritten_end_ = align_up(valid_end);
+    co_return absl::OkStatus();
+}
+
+io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset base_offset) {
+    const std::string path = segment_path(dir_, base_offset, SegmentFileKind::log);
+    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
+                           co_await fs_.open(path, {.create = true, .exclusive = true}));
+    absl::Status status = co_await file->allocate(0, config_.segment_bytes);
+    if (status.ok()) {
+        status = fs_.sync_dir(dir_);
+    }
+    if (!status.ok()) {
+        (void)co_await file->close();
+        (void)fs_.remove(path);
+        co_return absl::Status(status.code(),
+                               absl::StrCat("create segment ", path, ": ", status.message()));
+    }
+    auto segment = std::make_shared<Segment>(dir_, base_offset, std::move(file));
+    segment->set_created_ms(clock_.now_ms());
+    co_return segment;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Append
+
+absl::Status Log::validate(std::span<const std::byte> batches) const {
+    if (batches.empty()) {
+        return absl::InvalidArgumentError("no record batch to append");
+    }
+    size_t position = 0;
+    while (position < batches.size()) {
+        RL_ASSIGN_OR_RETURN(RecordBatchView batch, RecordBatchView::parse(batches.subspan(position)));
+        if (batch.size_bytes() > limits::batch_bytes_max) {
+            return absl::InvalidArgumentError(absl::StrCat("batch of ", batch.size_bytes(),
+                                                           " bytes exceeds the maximum of ",
+                                                           limits::batch_bytes_max));
+        }
+        RL_RETURN_IF_ERROR(batch.validate_crc());
+        position += batch.size_bytes();
+    }
+    return absl::OkStatus();
+}
+
+bool Log::needs_roll(size_t incoming_bytes) const {
+    const Segment& segment = active();
+    if (segment.size_bytes() == 0) {
+        return false;
+    }
+    return static_cast<int64_t>(segment.size_bytes() + incoming_bytes) > config_.segment_bytes
+           || clock_.now_ms() - segment.created_ms() >= config_.segment_ms;
+}
+
+void Log::store(std::span<const std::byte> batches, AppendResult& result) {
+    Segment& segment = active();
+    if (segment.size_bytes() == 0) {
+        segment.set_created_ms(clock_.now_ms());
+    }
+    const uint64_t start = tail_->end();
+    RL_ASSERT(start == segment.size_bytes());
+    tail_->append(batches);
+    Offset offset = next_offset_;
+    result.base_offset = offset;
+    for_each_batch(batches, [&](size_t position, const RecordBatchView& batch) {
+        // baseOffset and partitionLeaderEpoch are outside the CRC: patch them in our copy.
+        std::byte header[12];
+        uint64_t base = static_cast<uint64_t>(offset.value());
+        for (int i = 7; i >= 0; --i) {
+            header[i] = static_cast<std::byte>(base & 0xff);
+            base >>= 8;
+        }
+        tail_->overwrite(start + position, {header, 8});
+        const std::byte zero_epoch[4] = {};
+        tail_->overwrite(start + position + 12, zero_epoch);
+        const BatchInfo info = info_of(batch, offset);
+        segment.note_batch(start + position, info, config_.index_interval_bytes);
+        offset = info.last_offset + 1;
+    });
+    result.last_offset = offset - 1;
+    next_offset_ = offset;
+    ++stats_.appends;
+}
+
+io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> batches) {
+    RL_CO_RETURN_IF_ERROR(validate(batches));
+    while (true) {
+        if (closing_ || closed_) {
+            co_return absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"));
+        }
+        if (rolling_) {
+            co_await roll_done_.wait();
+            continue;
+        }
+        if (dirty_bytes() >= config_.dirty_bytes_max) {
+            // Back-pressure: the disk is behind. Wait for the flusher rather than grow memory;
+            // if it is failing, refuse the append instead of queueing more.
+            if (!last_flush_error_.ok()) {
+                co_return last_flush_error_;
+            }
+            write_requested_ = true;
+            work_.notify_all();
+            co_await flushed_.wait();
+            continue;
+        }
+        if (needs_roll(batches.size())) {
+            rolling_ = true;
+            absl::Status status = co_await roll();
+            rolling_ = false;
+            roll_done_.notify_all();
+            RL_CO_RETURN_IF_ERROR(status);
+            continue;
+        }
+        break;
+    }
+
+    AppendResult result;
+    store(batches, result);
+
+    if (config_.durability != Durability::always) {
+        if (dirty_bytes() >= tail_->chunk_bytes()) {
+            write_requested_ = true;
+            work_.notify_all();
+        }
+        co_return result;
+    }
+    const uint64_t generation = rollback_generation_;
+    sync_requested_ = true;
+    work_.notify_all();
+    while (true) {
+        if (rollback_generation_ != generation) {
+            co_return last_flush_error_;  // our bytes were dropped: not acknowledged
+        }
+        if (durable_offset_ > result.last_offset) {
+            co_return result;
+        }
+        co_await flushed_.wait();
+    }
+}
+
+io::Task<absl::Status> Log::roll() {
+    co_await flush_mutex_.lock();
+    io::AsyncMutexUnlock unlock(flush_mutex_);
+    // 1. Everything in the old segment goes to stable storage, whatever the policy, so that
+    //    only the last segment can ever have a torn tail.
+    RL_CO_RETURN_IF_ERROR(co_await flush_locked(true));
+    // 2. The new segment exists before the old one is sealed; if it cannot be created (no
+    //    space), the old one simply stays active.
+    RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> next, co_await create_segment(next_offset_));
+    std::shared_ptr<Segment> old = segments_.back();
+    old->seal(next_offset_);
+    segments_.push_back(std::move(next));
+    tail_ = std::make_unique<LogTail>(pool_, 0);
+    written_end_ = durable_end_ = prewritten_end_ = 0;
+    // 3. Cut the old segment's preallocated space off and write its indexes. If this fails
+    //    the log stays correct: recovery rebuilds missing indexes and trims the file.
+    absl::Status status = co_await old->file().truncate(old->size_bytes());
+    if (status.ok()) {
+        status = co_await old->file().datasync();
+    }
+    if (status.ok()) {
+        status = co_await old->write_indexes(fs_);
+    }
+    if (!status.ok()) {
+        std::fprintf(stderr, "ringlog: sealing %s: %s (recovery will repair it)\n",
+                     old->path().c_str(), std::string(status.message()).c_str());
+    }
+    co_return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flushing
+
+io::Task<void> Log::run_flusher() {
+    const auto interval = std::chrono::milliseconds(std::max<int64_t>(1, config_.flush_interval_ms));
+    while (!closing_) {
+        const bool sync = sync_requested_;
+        const bool write = write_requested_;
+        if (!sync && !write) {
+            if (prewrite_wanted()) {
+                co_await prewrite_step();
+                continue;
+            }
+            if (config_.durability == Durability::always) {
+                co_await work_.wait();
+                continue;
+            }
+            const bool woken = co_await work_.wait_for(interval);
+            if (!woken && dirty_bytes() + (tail_->end() - durable_end_) > 0) {
+                // The interval timer: `interval` syncs, `none` only writes.
+                sync_requested_ = config_.durability == Durability::interval;
+                write_requested_ = true;
+            }
+            continue;
+        }
+        co_await flush_mutex_.lock();
+        sync_requested_ = false;
+        write_requested_ = false;
+        absl::Status status = co_await flush_locked(sync);
+        flush_mutex_.unlock();
+        if (!status.ok() && config_.durability != Durability::always) {
+            // Keep the data and try again on the next tick rather than spin on a failing disk.
+            (void)co_await work_.wait_for(interval);
+        }
+    }
+}
+
+io::Task<absl::Status> Log::flush_locked(bool sync) {
+    RL_ASSERT(flush_mutex_.locked());
+    const uint64_t end = tail_->end();
+    const Offset end_offset = next_offset_;
+    const bool need_write = end > written_end_;
+    const bool need_sync = sync && end > durable_end_;
+    if (!need_write && !need_sync) {
+        flushed_.notify_all();
+        co_return absl::OkStatus();
+    }
+    absl::Status status;
+    const bool dsync = need_sync && need_write && config_.sync_method == SyncMethod::dsync_write
+                       && align_up(end) - align_down(written_end_) <= limits::flush_write_bytes_max;
+    if (need_write) {
+        status = co_await write_tail(written_end_, dsync);
+    }
+    if (status.ok() && need_sync && !dsync) {
+        status = co_await active().file().datasync();
+        ++stats_.syncs;
+    } else if (status.ok() && dsync) {
+        ++stats_.syncs;
+    }
+    ++stats_.flushes;
+    if (!status.ok()) {
+        last_flush_error_ = absl::Status(
+            status.code(), absl::StrCat("flush ", active().path(), ": ", status.message()));
+        if (config_.durability == Durability::always) {
+            roll_back_unflushed(last_flush_error_);
+        }
+        flushed_.notify_all();
+        co_return last_flush_error_;
+    }
+    last_flush_error_ = absl::OkStatus();
+    written_end_ = end;
+    prewritten_end_ = std::max(prewritten_end_, align_up(end));
+    if (need_sync) {
+        durable_end_ = end;
+        durable_offset_ = end_offset;
+    }
+    // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
+    if (end > config_.tail_bytes_max) {
+        tail_->release_before(std::min(align_down(written_end_), end - config_.tail_bytes_max));
+    }
+    flushed_.notify_all();
+    co_return absl::OkStatus();
+}
+
+namespace {
+
+io::Task<void> write_range(io::File& file, LogTail::WriteRange range, bool dsync,
+                           absl::Status& status) {
+    absl::Status result = co_await io::write_all(
+        file, range.position, range.bytes, {.dsync = dsync, .fixed_index = range.fixed_index});
+    if (!result.ok() && status.ok()) {
+        status = result;
+    }
+}
+
+}  // namespace
+
+io::Task<absl::Status> Log::write_tail(uint64_t from, bool dsync) {
+    const std::vector<LogTail::WriteRange> ranges =
+        tail_->write_ranges(from, limits::flush_write_bytes_max);
+    absl::Status status;
+    if (ranges.size() == 1) {
+        co_await write_range(active().file(), ranges[0], dsync, status);
+        co_return status;
+    }
+    // Several chunks: all writes in flight at once, then one sync by the caller.
+    io::TaskGroup writes;
+    for (const LogTail::WriteRange& range : ranges) {
+        writes.spawn(write_range(active().file(), range, dsync, status));
+    }
+    co_await writes.wait_idle();
+    co_return status;
+}
+
+void Log::roll_back_unflushed(const absl::Status& cause) {
+    // Nothing past durable_end_ was acknowledged (under `always` an append completes only once
+    // synced) and nothing past durable_offset_ was readable, so dropping it loses nothing
+    // anyone was promised. The next flush rewrites the file from durable_end_.
+    (void)cause;
+    tail_->truncate(durable_end_);
+    active().truncate_to(durable_end_, durable_offset_);
+    next_offset_ = durable_offset_;
+    written_end_ = durable_end_;
+    ++rollback_generation_;
+    ++stats_.rollbacks;
+}
+
+bool Log::prewrite_wanted() const {
+    if (config_.prewrite_ahead_bytes <= 0 || closing_) {
+        return false;
+    }
+    const uint64_t target =
+        std::min<uint64_t>(config_.segment_bytes, align_up(tail_->end()) + config_.prewrite_ahead_bytes);
+    return std::max(prewritten_end_, align_up(tail_->end())) + limits::prewrite_chunk_bytes <= target;
+}
+
+io::Task<void> Log::prewrite_step() {
+    co_await flush_mutex_.lock();
+    io::AsyncMutexUnlock unlock(flush_mutex_);
+    if (!prewrite_wanted()) {
+        co_return;
+    }
+    if (!zeros_) {
+        zeros_ = io::BufferRef::allocate(limits::prewrite_chunk_bytes);
+        std::fill(zeros_->data(), zeros_->data() + zeros_->size(), std::byte{0});
+    }
+    // Only ever beyond the appended data: data written later by a flush overwrites these zeros,
+    // and the flush mutex keeps the two writes from racing for the same block.
+    const uint64_t position = std::max(prewritten_end_, align_up(tail_->end()));
+    absl::Status status = co_await io::write_all(
+        active().file(), position, {zeros_->data(), limits::prewrite_chunk_bytes});
+    if (status.ok()) {
+        prewritten_end_ = position + limits::prewrite_chunk_bytes;
+        stats_.prewrite_bytes += limits::prewrite_chunk_bytes;
+    } else {
+        // Not worth failing anything for: appends into unwritten blocks are only slower.
+        prewritten_end_ = config_.segment_bytes;
+    }
+    flushed_.notify_all();
+}
+
+io::Task<absl::Status> Log::wait_prewritten() {
+    while (prewrite_wanted()) {
+        work_.notify_all();
+        co_await flushed_.wait();
+    }
+    co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> Log::flush() {
+    co_await flush_mutex_.lock();
+    io::AsyncMutexUnlock unlock(flush_mutex_);
+    co_return co_await flush_locked(true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+std::shared_ptr<Segment> Log::segment_for(Offset offset) const {
+    auto it = std::upper_bound(
+        segments_.begin(), segments_.end(), offset,
+        [](Offset target, const std::shared_ptr<Segment>& s) { return target < s->base_offset(); });
+    if (it == segments_.begin()) {
+        return nullptr;
+    }
+    return *(it - 1);
+}
+
+std::shared_ptr<Segment> Log::segment_after(const Segment& segment) const {
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+        if (segments_[i].get() == &segment) {
+            return segments_[i + 1];
+        }
+    }
+    return nullptr;
+}
+
+// Reads byte ranges of one segment from wherever they are now: the active segment's tail in
+// memory, or the file. The boundary moves while a read waits for the disk (the flusher
+// releases written chunks, a roll seals the segment), so it is looked up again every time.
+class Log::Reader {
+public:
+    Reader(const Log& log, std::shared_ptr<Segment> segment, size_t window_bytes)
+        : log_(log), segment_(std::move(segment)), window_(segment_->file(), 0, window_bytes) {}
+
+    Segment& segment() const { return *segment_; }
+
+    // The end of the segment's data right now.
+    uint64_t end() const { return in_tail() ? log_.tail_->end() : segment_->size_bytes(); }
+
+    io::Task<absl::Status> copy(uint64_t position, std::span<std::byte> out) {
+        while (!out.empty()) {
+            const uint64_t memory = memory_start();
+            if (position >= memory) {
+                log_.tail_->copy_out(position, out);
+                co_return absl::OkStatus();
+            }
+            const uint64_t count = std::min<uint64_t>(out.size(), memory - position);
+            RL_CO_RETURN_IF_ERROR(co_await load(position, count, memory));
+            const auto bytes = window_.bytes(position, count);
+            std::copy(bytes.begin(), bytes.end(), out.begin());
+            position += count;
+            out = out.subspan(count);
+        }
+        co_return absl::OkStatus();
+    }
+
+    io::Task<absl::Status> views(uint64_t position, uint64_t length,
+                                 std::vector<io::BufferView>& views) {
+        while (length > 0) {
+            const uint64_t memory = memory_start();
+            if (position >= memory) {
+                log_.tail_->append_views(position, length, views);
+                co_return absl::OkStatus();
+            }
+            const uint64_t count = std::min<uint64_t>(length, memory - position);
+            RL_CO_RETURN_IF_ERROR(co_await load(position, count, memory));
+            window_.append_views(position, count, views);
+            position += count;
+            length -= count;
+        }
+        co_return absl::OkStatus();
+    }
+
+private:
+    bool in_tail() const { return !segment_->sealed() && log_.segments_.back() == segment_; }
+
+    uint64_t memory_start() const { return in_tail() ? log_.tail_->first_position() : UINT64_MAX; }
+
+    io::Task<absl::Status> load(uint64_t position, uint64_t count, uint64_t memory) {
+        window_.set_limit(std::min(memory, in_tail() ? memory : segment_->size_bytes()));
+        RL_CO_RETURN_IF_ERROR(co_await window_.ensure(position, count));
+        if (window_.available(position) < count) {
+            co_return absl::DataLossError(absl::StrCat("short read of ", segment_->path(), " at ",
+                                                       position));
+        }
+        co_return absl::OkStatus();
+    }
+
+    const Log& log_;
+    std::shared_ptr<Segment> segment_;
+    FileWindow window_;
+};
+
+io::Task<absl::StatusOr<LogReadResult>> Log::read(Offset from, size_t bytes_max) {
+    LogReadResult result;
+    const Offset high_watermark = this->high_watermark();
+    result.high_watermark = high_watermark;
+    result.log_start_offset = log_start_offset();
+    result.next_offset = from;
+    if (from < log_start_offset() || from > high_watermark) {
+        co_return absl::OutOfRangeError(absl::StrCat("offset ", from.value(), " is outside [",
+                                                     log_start_offset().value(), ", ",
+                                                     high_watermark.value(), "]"));
+    }
+    const size_t window_bytes =
+        std::clamp<size_t>(align_up(bytes_max) + 2 * config_.index_interval_bytes, 64 * 1024,
+                           limits::batch_bytes_max);
+    std::shared_ptr<Segment> segment = segment_for(from);
+    while (segment != nullptr && from < high_watermark && result.views.empty()) {
+        Reader reader(*this, segment, window_bytes);
+        uint64_t position = segment->position_hint(from);
+        while (position < reader.end()) {
+            std::byte header[net::kafka::batch_header_bytes];
+            RL_CO_RETURN_IF_ERROR(co_await reader.copy(position, header));
+            absl::StatusOr<RecordBatchView> batch = RecordBatchView::parse_header(header);
+            if (!batch.ok()) {
+                co_return absl::DataLossError(absl::StrCat(segment->path(), " at ", position, ": ",
+                                                           batch.status().message()));
+            }
+            const Offset base(batch->base_offset());
+            const Offset last = base + batch->last_offset_delta();
+            const uint64_t size = batch->size_bytes();
+            if (base >= high_watermark) {
+                break;
+            }
+            if (last >= from) {
+                if (result.bytes > 0 && result.bytes + size > bytes_max) {
+                    break;
+                }
+                RL_CO_RETURN_IF_ERROR(co_await reader.views(position, size, result.views));
+                result.bytes += size;
+                result.next_offset = last + 1;
+                if (result.bytes >= bytes_max) {
+                    break;
+                }
+            }
+            position += size;
+        }
+        if (!result.views.empty()) {
+            break;
+        }
+        // Nothing at or after `from` in this segment (it ends there, or compaction left a
+        // gap): the next segment has it.
+        segment = segment_after(*segment);
+    }
+    co_return result;
+}
+
+io::Task<absl::StatusOr<std::optional<Offset>>> Log::offset_for_timestamp(int64_t target_ms) {
+    const Offset high_watermark = this->high_watermark();
+    for (size_t i = 0; i < segments_.size(); ++i) {
+        std::shared_ptr<Segment> segment = segments_[i];
+        if (segment->max_timestamp() < target_ms) {
+            continue;
+        }
+        Reader reader(*this, segment, 256 * 1024);
+        uint64_t position = segment->position_hint_for_timestamp(target_ms);
+        while (position < reader.end()) {
+            std::byte header[net::kafka::batch_header_bytes];
+            RL_CO_RETURN_IF_ERROR(co_await reader.copy(position, header));
+            RL_CO_ASSIGN_OR_RETURN(RecordBatchView batch, RecordBatchView::parse_header(header));
+            const Offset base(batch.base_offset());
+            if (base >= high_watermark) {
+                co_return std::nullopt;
+            }
+            if (batch.max_timestamp() >= target_ms) {
+                if (batch.compression() != net::kafka::Compression::none) {
+                    co_return base;  // records are compressed: the batch is as close as we get
+                }
+                std::vector<std::byte> bytes(batch.size_bytes());
+                RL_CO_RETURN_IF_ERROR(co_await reader.copy(position, bytes));
+                RL_CO_ASSIGN_OR_RETURN(RecordBatchView full, RecordBatchView::parse(bytes));
+                std::optional<Offset> found;
+                RL_CO_RETURN_IF_ERROR(net::kafka::for_each_record(
+                    full, [&](const net::kafka::Record& record) {
+                        if (!found && full.base_timestamp() + record.timestamp_delta >= target_ms) {
+                            found = base + record.offset_delta;
+                        }
+                    }));
+                co_return found.value_or(base);
+            }
+            position += batch.size_bytes();
+        }
+    }
+    co_return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention and lifecycle
+
+uint64_t Log::size_bytes() const {
+    uint64_t total = 0;
+    for (const auto& segment : segments_) {
+        total += segment->size_bytes();
+    }
+    return total;
+}
+
+std::vector<Offset> Log::segment_base_offsets() const {
+    std::vector<Offset> bases;
+    for (const auto& segment : segments_) {
+        bases.push_back(segment->base_offset());
+    }
+    return bases;
+}
+
+io::Task<absl::Status> Log::enforce_retention() {
+    const int64_t now = clock_.now_ms();
+    bool removed = false;
+    while (segments_.size() > 1) {
+        const Segment& oldest = *segments_.front();
+        const bool expired = config_.retention_ms >= 0 && oldest.max_timestamp() >= 0
+                             && now - oldest.max_timestamp() > config_.retention_ms;
+        const bool oversized =
+            config_.retention_bytes >= 0
+            && static_cast<int64_t>(size_bytes() - oldest.size_bytes()) >= config_.retention_bytes;
+        if (!expired && !oversized) {
+            break;
+        }
+        std::shared_ptr<Segment> victim = segments_.front();
+        segments_.erase(segments_.begin());
+        // Readers still holding the segment keep its descriptor; the names go now.
+        RL_CO_RETURN_IF_ERROR(fs_.remove(victim->path()));
+        for (const std::string& index : {victim->offset_index_path(), victim->time_index_path()}) {
+            absl::Status status = fs_.remove(index);
+            if (!status.ok() && !absl::IsNotFound(status)) {
+                co_return status;
+            }
+        }
+        removed = true;
+    }
+    if (removed) {
+        RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
+    }
+    co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> Log::close() {
+    if (closed_) {
+        co_return absl::OkStatus();
+    }
+    closing_ = true;
+    work_.notify_all();
+    co_await background_.wait_idle();
+    absl::Status status;
+    {
+        co_await flush_mutex_.lock();
+        io::AsyncMutexUnlock unlock(flush_mutex_);
+        status = co_await flush_locked(true);
+    }
+    for (const auto& segment : segments_) {
+        absl::Status closed = co_await segment->file().close();
+        if (status.ok()) {
+            status = closed;
+        }
+    }
+    closed_ = true;
+    flushed_.notify_all();
+    roll_done_.notify_all();
+    co_return status;
+}
+
+}  // namespace ringlog::core

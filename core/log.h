@@ -1,0 +1,188 @@
+// A partition's log: a folder of segments, appended to at the end and read from anywhere.
+//
+// Contract (one Log is owned by one shard and used only on that shard's reactor):
+// - append() validates each RecordBatch v2 (header, length, CRC-32C), assigns offsets by
+//   rewriting baseOffset in the log's own copy, and completes according to the durability
+//   policy: under `always` only once the bytes are on stable storage (appends that arrive while
+//   a flush is in flight share the next write and sync: group commit); under `interval` and
+//   `none` at once. A rejected append changes nothing.
+// - read() returns whole batches as views on the log's buffers, never copies: recent data from
+//   the in-memory tail, older data from O_DIRECT reads. Reads see offsets below the high
+//   watermark: under `always` that is what is durable, so a crash never takes back data a
+//   consumer has seen; under the other policies it is everything appended.
+// - open() recovers: it scans the last segment, checks every batch's CRC-32C, cuts off a torn
+//   tail and rebuilds missing or damaged indexes. close() syncs everything.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+
+#include "core/clock.h"
+#include "core/log_config.h"
+#include "core/log_tail.h"
+#include "core/offset.h"
+#include "core/segment.h"
+#include "io/async_mutex.h"
+#include "io/buffer.h"
+#include "io/event.h"
+#include "io/file.h"
+#include "io/task.h"
+#include "io/task_group.h"
+
+namespace ringlog::core {
+
+struct AppendResult {
+    Offset base_offset;
+    Offset last_offset;
+};
+
+struct LogReadResult {
+    // The concatenation of these views is a run of whole record batches.
+    std::vector<io::BufferView> views;
+    uint64_t bytes = 0;
+    // The offset after the last batch returned: where the next read should start.
+    Offset next_offset;
+    Offset high_watermark;
+    Offset log_start_offset;
+};
+
+struct LogStats {
+    uint64_t appends = 0;
+    uint64_t flushes = 0;
+    uint64_t syncs = 0;
+    uint64_t rollbacks = 0;  // failed flushes under `always` that dropped unacknowledged appends
+    uint64_t prewrite_bytes = 0;
+    uint64_t recovered_truncated_bytes = 0;  // torn tail bytes cut off by open()
+};
+
+class Log {
+public:
+    // `pool` (optional) supplies the tail chunks; it must outlive the log.
+    [[nodiscard]] static io::Task<absl::StatusOr<std::unique_ptr<Log>>> open(
+        io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock = Clock::system(),
+        io::BufferPool* pool = nullptr);
+
+    ~Log();
+
+    Log(const Log&) = delete;
+    Log& operator=(const Log&) = delete;
+
+    // `batches` holds one or more RecordBatch v2; they are validated first and stored with
+    // consecutive offsets.
+    [[nodiscard]] io::Task<absl::StatusOr<AppendResult>> append(std::span<const std::byte> batches);
+
+    // Whole batches from the one holding `from`, up to bytes_max (but always at least one
+    // batch, as Fetch v3+ requires). kOutOfRange outside [log start, high watermark].
+    [[nodiscard]] io::Task<absl::StatusOr<LogReadResult>> read(Offset from, size_t bytes_max);
+
+    // The first offset whose batch has a timestamp >= target (for uncompressed batches, the
+    // first such record); nullopt if there is none below the high watermark.
+    [[nodiscard]] io::Task<absl::StatusOr<std::optional<Offset>>> offset_for_timestamp(
+        int64_t target_ms);
+
+    // Makes everything appended so far durable, whatever the policy.
+    [[nodiscard]] io::Task<absl::Status> flush();
+
+    // Deletes whole sealed segments beyond retention_bytes (total) or older than retention_ms
+    // (by their largest timestamp). The active segment is never deleted.
+    [[nodiscard]] io::Task<absl::Status> enforce_retention();
+
+    // Waits until the zero-filling ahead of the appender has reached its target (benchmarks
+    // use it to measure appends, not the preparation of the file).
+    [[nodiscard]] io::Task<absl::Status> wait_prewritten();
+
+    // Stops the background flusher, syncs, and closes every file. The log is unusable after.
+    [[nodiscard]] io::Task<absl::Status> close();
+
+    Offset log_start_offset() const { return segments_.front()->base_offset(); }
+
+    Offset log_end_offset() const { return next_offset_; }
+
+    Offset high_watermark() const {
+        return config_.durability == Durability::always ? durable_offset_ : next_offset_;
+    }
+
+    size_t segment_count() const { return segments_.size(); }
+
+    uint64_t size_bytes() const;
+
+    const LogStats& stats() const { return stats_; }
+
+    const LogConfig& config() const { return config_; }
+
+    const std::string& dir() const { return dir_; }
+
+    // The segments' base offsets, oldest first (for tests and tools).
+    std::vector<Offset> segment_base_offsets() const;
+
+private:
+    class Reader;
+
+    Log(io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock,
+        io::BufferPool* pool);
+
+    io::Task<absl::Status> recover();
+    io::Task<absl::Status> recover_sealed(Segment& segment, Offset next_base);
+    io::Task<absl::Status> recover_active(Segment& segment);
+    io::Task<absl::StatusOr<std::shared_ptr<Segment>>> create_segment(Offset base_offset);
+
+    absl::Status validate(std::span<const std::byte> batches) const;
+    void store(std::span<const std::byte> batches, AppendResult& result);
+    bool needs_roll(size_t incoming_bytes) const;
+    io::Task<absl::Status> roll();
+
+    // The background flusher: writes and syncs the tail as the policy asks, zero-fills ahead
+    // of the appender when idle.
+    io::Task<void> run_flusher();
+    io::Task<absl::Status> flush_locked(bool sync);
+    io::Task<absl::Status> write_tail(uint64_t from, bool dsync);
+    io::Task<void> prewrite_step();
+    bool prewrite_wanted() const;
+    void roll_back_unflushed(const absl::Status& cause);
+    uint64_t dirty_bytes() const { return tail_->end() - written_end_; }
+
+    std::shared_ptr<Segment> segment_for(Offset offset) const;
+    std::shared_ptr<Segment> segment_after(const Segment& segment) const;
+    Segment& active() const { return *segments_.back(); }
+
+    io::FileSystem& fs_;
+    std::string dir_;
+    LogConfig config_;
+    const Clock& clock_;
+    io::BufferPool* pool_;
+
+    std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; back() is active
+    std::unique_ptr<LogTail> tail_;                   // the active segment's memory
+
+    Offset next_offset_;     // log end offset
+    Offset durable_offset_;  // everything below is on stable storage
+    uint64_t written_end_ = 0;     // active segment bytes [0, written_end_) are written
+    uint64_t durable_end_ = 0;     // ... and [0, durable_end_) are synced
+    uint64_t prewritten_end_ = 0;  // ... and [0, prewritten_end_) were written at least once
+
+    bool sync_requested_ = false;
+    bool write_requested_ = false;
+    bool rolling_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+    uint64_t rollback_generation_ = 0;
+    absl::Status last_flush_error_;
+
+    io::AsyncMutex flush_mutex_;  // one writer of the active segment file at a time
+    io::Notify work_;             // wakes the flusher
+    io::Notify flushed_;          // a flush or prewrite step finished (or failed)
+    io::Notify roll_done_;
+    io::TaskGroup background_;
+    io::BufferRef zeros_;
+
+    LogStats stats_;
+};
+
+}  // namespace ringlog::core

@@ -1,0 +1,50 @@
+// Per-log settings: how big segments grow, how long data is kept, and when appends count as
+// durable. Topic configs (segment.bytes, retention.ms, ...) map onto these one to one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "io/base/limits.h"
+
+namespace ringlog::core {
+
+enum class Durability {
+    // An append completes only when its bytes are on stable storage. Appends that arrive while
+    // a flush is in flight share the next write and sync (group commit).
+    always,
+    // Appends complete at once; the log writes and syncs every flush_interval_ms.
+    interval,
+    // Appends complete at once; the log writes when a chunk fills or on the interval timer and
+    // syncs only when a segment is sealed or the log is closed.
+    none,
+};
+
+enum class SyncMethod {
+    write_then_fdatasync,  // write(s), then one fdatasync
+    dsync_write,           // a single RWF_DSYNC write when the flush fits in one write
+};
+
+struct LogConfig {
+    int64_t segment_bytes = limits::segment_bytes_default;
+    int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // Kafka's default segment.ms: one week
+    int64_t retention_bytes = -1;                  // -1: no size limit
+    int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
+    int64_t index_interval_bytes = limits::index_interval_bytes_default;
+
+    Durability durability = Durability::always;
+    int64_t flush_interval_ms = 100;
+    SyncMethod sync_method = SyncMethod::write_then_fdatasync;
+
+    // In-memory tail kept for reads after it has been written (at least the unwritten part
+    // is always kept).
+    size_t tail_bytes_max = 8 * 1024 * 1024;
+    // Appends wait (back-pressure) while more than this is appended but not yet written.
+    size_t dirty_bytes_max = 16 * 1024 * 1024;
+
+    // Zero-fill this far ahead of the appender while the log is idle (0 disables). See
+    // LIMITS.md D9: durable appends into never-written blocks cost about twice as much.
+    int64_t prewrite_ahead_bytes = 64LL * 1024 * 1024;
+};
+
+}  // namespace ringlog::core

@@ -1,0 +1,51 @@
+#include "core/segment_names.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+
+namespace ringlog::core {
+
+namespace {
+
+std::string_view extension(SegmentFileKind kind) {
+    switch (kind) {
+        case SegmentFileKind::log:
+            return ".log";
+        case SegmentFileKind::offset_index:
+            return ".index";
+        case SegmentFileKind::time_index:
+            return ".timeindex";
+    }
+    return "";
+}
+
+constexpr size_t digits = 20;
+
+}  // namespace
+
+std::string segment_file_name(Offset base_offset, SegmentFileKind kind) {
+    return absl::StrCat(absl::StrFormat("%020d", base_offset.value()), extension(kind));
+}
+
+std::string segment_path(std::string_view dir, Offset base_offset, SegmentFileKind kind) {
+    return absl::StrCat(dir, "/", segment_file_name(base_offset, kind));
+}
+
+std::optional<Offset> parse_segment_log_name(std::string_view name) {
+    if (name.size() != digits + 4 || name.substr(digits) != ".log") {
+        return std::nullopt;
+    }
+    int64_t value = 0;
+    for (char c : name.substr(0, digits)) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        if (value > (INT64_MAX - (c - '0')) / 10) {
+            return std::nullopt;
+        }
+        value = value * 10 + (c - '0');
+    }
+    return Offset(value);
+}
+
+}  // namespace ringlog::core

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what is missing, checks formatting, builds (release, then ASan+UBSan) and runs every
+# test. Fails loudly on the first problem. Usage: scripts/test.sh [--quick] (no sanitizer pass).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+ringlog_install_deps
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+start=$(date +%s)
+
+echo "== format check"
+scripts/check_format.sh
+
+echo "== release build"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGLOG_WERROR=ON >/dev/null
+cmake --build build/release -j"$jobs"
+echo "== release tests"
+ctest --test-dir build/release --output-on-failure -j"$jobs" --timeout 900
+
+if [ "$quick" -eq 0 ]; then
+    echo "== sanitizer build (ASan + UBSan)"
+    cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRINGLOG_WERROR=ON \
+        -DRINGLOG_SANITIZE=ON -DRINGLOG_BENCH=OFF >/dev/null
+    cmake --build build/sanitize -j"$jobs"
+    echo "== sanitizer tests"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build/sanitize --output-on-failure -j"$jobs" --timeout 900
+fi
+
+if [ -x scripts/fuzz.sh ]; then
+    echo "== fuzz (short, fixed time)"
+    scripts/fuzz.sh "${RINGLOG_FUZZ_SECONDS:-60}"
+fi
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,14 @@
+// The subcommands of the `ringlog` CLI. Each takes the arguments after its name and returns the
+// process exit code.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace ringlog::tools {
+
+// ringlog dump PATH...: prints a segment's batches (or an index's entries) and verifies every
+// CRC; exits 1 if anything is corrupt.
+int dump_command(std::span<const std::string_view> args);
+
+}  // namespace ringlog::tools

@@ -1,0 +1,47 @@
+// ringlog: the operator's CLI. `ringlog help` lists the commands.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "tools/ringlog/commands.h"
+
+namespace {
+
+struct Command {
+    std::string_view name;
+    std::string_view usage;
+    int (*run)(std::span<const std::string_view>);
+};
+
+constexpr Command commands[] = {
+    {"dump", "dump PATH...   print a segment's batches or an index's entries; verify CRCs",
+     ringlog::tools::dump_command},
+};
+
+int usage(FILE* out) {
+    std::fprintf(out, "usage: ringlog COMMAND [ARGS]\n\ncommands:\n");
+    for (const Command& command : commands) {
+        std::fprintf(out, "  %.*s\n", static_cast<int>(command.usage.size()), command.usage.data());
+    }
+    return out == stderr ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        return usage(stderr);
+    }
+    const std::string_view name = argv[1];
+    if (name == "help" || name == "--help" || name == "-h") {
+        return usage(stdout);
+    }
+    const std::vector<std::string_view> args(argv + 2, argv + argc);
+    for (const Command& command : commands) {
+        if (command.name == name) {
+            return command.run(args);
+        }
+    }
+    std::fprintf(stderr, "ringlog: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}
