@@ -63,7 +63,9 @@ absl::StatusCode code_for(int err) {
 absl::Status errno_to_status(int err, std::string_view context) {
     char buffer[128];
     const char* text = strerror_r(err, buffer, sizeof(buffer));
-    return absl::Status(code_for(err), absl::StrCat(context, ": ", text));
+    // Debian's Abseil has its own string_view, so std::string_view needs converting.
+    return absl::Status(
+        code_for(err), absl::StrCat(absl::string_view(context.data(), context.size()), ": ", text));
 }
 
 }  // namespace ringlog::io
