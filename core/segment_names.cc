@@ -24,11 +24,14 @@ constexpr size_t digits = 20;
 }  // namespace
 
 std::string segment_file_name(Offset base_offset, SegmentFileKind kind) {
-    return absl::StrCat(absl::StrFormat("%020d", base_offset.value()), extension(kind));
+    const std::string_view ext = extension(kind);
+    return absl::StrCat(absl::StrFormat("%020d", base_offset.value()),
+                        absl::string_view(ext.data(), ext.size()));
 }
 
 std::string segment_path(std::string_view dir, Offset base_offset, SegmentFileKind kind) {
-    return absl::StrCat(dir, "/", segment_file_name(base_offset, kind));
+    return absl::StrCat(absl::string_view(dir.data(), dir.size()), "/",
+                        segment_file_name(base_offset, kind));
 }
 
 std::optional<Offset> parse_segment_log_name(std::string_view name) {

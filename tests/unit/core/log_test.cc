@@ -1,0 +1,419 @@
+// Log on the simulated file system: offsets, reads from memory and disk, rolls, retention,
+// timestamps, reopening, index rebuilds, and a randomized run checked against a model.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "core/log.h"
+#include "core/segment_names.h"
+#include "io/sim_file_system.h"
+#include "tests/support/log_test_util.h"
+
+namespace ringlog::core {
+namespace {
+
+using testing::flatten;
+using testing::make_batch;
+using testing::split_batches;
+
+class LogTest : public ::testing::Test {
+protected:
+    LogConfig small_config() {
+        LogConfig config;
+        config.segment_bytes = 256 * 1024;
+        config.prewrite_ahead_bytes = 0;
+        config.tail_bytes_max = 0;  // force reads of written data to go to disk
+        config.durability = Durability::always;
+        config.retention_ms = -1;
+        return config;
+    }
+
+    std::unique_ptr<Log> open(LogConfig config) {
+        auto log = reactor_->block_on(Log::open(fs_, "/data/t-0", config, clock_));
+        EXPECT_TRUE(log.ok()) << log.status();
+        return log.ok() ? *std::move(log) : nullptr;
+    }
+
+    AppendResult append(Log& log, const std::vector<std::byte>& batch) {
+        auto result = reactor_->block_on(log.append(batch));
+        EXPECT_TRUE(result.ok()) << result.status();
+        return result.ok() ? *result : AppendResult{};
+    }
+
+    // Reads everything from `from` to the high watermark, batch by batch.
+    std::vector<testing::StoredBatch> read_all(Log& log, Offset from, size_t bytes_max = 64 * 1024) {
+        std::vector<testing::StoredBatch> out;
+        while (from < log.high_watermark()) {
+            auto result = reactor_->block_on(log.read(from, bytes_max));
+            EXPECT_TRUE(result.ok()) << result.status();
+            if (!result.ok() || result->views.empty()) {
+                break;
+            }
+            for (auto& batch : split_batches(flatten(result->views))) {
+                out.push_back(std::move(batch));
+            }
+            from = result->next_offset;
+        }
+        return out;
+    }
+
+    void close(Log& log) { ASSERT_TRUE(reactor_->block_on(log.close()).ok()); }
+
+    std::unique_ptr<io::Reactor> reactor_ = testing::make_reactor();
+    io::SimFileSystem fs_{42};
+    ManualClock clock_{1'000'000};
+};
+
+TEST_F(LogTest, AssignsConsecutiveOffsetsAndReadsBatchesBack) {
+    auto log = open(small_config());
+    std::vector<std::vector<std::byte>> batches;
+    for (int i = 0; i < 20; ++i) {
+        batches.push_back(make_batch(i, 1 + i % 5, 100));
+        const AppendResult result = append(*log, batches.back());
+        EXPECT_EQ(result.last_offset - result.base_offset, i % 5);
+    }
+    EXPECT_EQ(log->log_end_offset(), Offset(60));
+    EXPECT_EQ(log->high_watermark(), Offset(60));
+    const auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    int64_t expected_offset = 0;
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].base_offset, expected_offset);
+        EXPECT_EQ(stored[i].as_produced, batches[i]) << "batch " << i;
+        expected_offset += 1 + i % 5;
+    }
+    close(*log);
+}
+
+TEST_F(LogTest, ReadFromTheMiddleOfABatchReturnsThatWholeBatch) {
+    auto log = open(small_config());
+    append(*log, make_batch(1, 10, 10));
+    append(*log, make_batch(2, 10, 10));
+    auto result = reactor_->block_on(log->read(Offset(13), 1 << 20));
+    ASSERT_TRUE(result.ok());
+    const auto stored = split_batches(flatten(result->views));
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].base_offset, 10);
+    EXPECT_EQ(result->next_offset, Offset(20));
+    close(*log);
+}
+
+TEST_F(LogTest, ReadReturnsAtLeastOneBatchEvenIfLargerThanTheLimit) {
+    auto log = open(small_config());
+    append(*log, make_batch(1, 10, 1000));
+    append(*log, make_batch(2, 10, 1000));
+    auto result = reactor_->block_on(log->read(Offset(0), 100));
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(split_batches(flatten(result->views)).size(), 1u);
+    EXPECT_GT(result->bytes, 100u);
+    close(*log);
+}
+
+TEST_F(LogTest, ReadsOutsideTheLogAreOutOfRange) {
+    auto log = open(small_config());
+    append(*log, make_batch(1, 5, 10));
+    EXPECT_EQ(reactor_->block_on(log->read(Offset(6), 100)).status().code(),
+              absl::StatusCode::kOutOfRange);
+    auto at_end = reactor_->block_on(log->read(Offset(5), 100));
+    ASSERT_TRUE(at_end.ok());
+    EXPECT_TRUE(at_end->views.empty());
+    close(*log);
+}
+
+TEST_F(LogTest, RejectsACorruptBatchAndChangesNothing) {
+    auto log = open(small_config());
+    append(*log, make_batch(1, 3, 10));
+    auto bad = make_batch(2, 3, 10);
+    bad[bad.size() - 1] ^= std::byte{0x40};
+    auto result = reactor_->block_on(log->append(bad));
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+    auto bad_magic = make_batch(3, 3, 10);
+    bad_magic[16] = std::byte{1};
+    EXPECT_FALSE(reactor_->block_on(log->append(bad_magic)).ok());
+    std::vector<std::byte> truncated(make_batch(4, 3, 10));
+    truncated.resize(truncated.size() - 5);
+    EXPECT_FALSE(reactor_->block_on(log->append(truncated)).ok());
+    EXPECT_EQ(log->log_end_offset(), Offset(3));
+    EXPECT_EQ(read_all(*log, Offset(0)).size(), 1u);
+    close(*log);
+}
+
+TEST_F(LogTest, RollsSegmentsBySizeAndReadsAcrossThem) {
+    auto log = open(small_config());
+    std::vector<std::vector<std::byte>> batches;
+    for (int i = 0; i < 60; ++i) {
+        batches.push_back(make_batch(i, 10, 1000));  // ~10 KiB each
+        append(*log, batches.back());
+    }
+    EXPECT_GE(log->segment_count(), 3u);
+    const auto bases = log->segment_base_offsets();
+    for (size_t i = 1; i < bases.size(); ++i) {
+        EXPECT_GT(bases[i], bases[i - 1]);
+        EXPECT_EQ(bases[i].value() % 10, 0);  // segments start at batch boundaries
+    }
+    const auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].as_produced, batches[i]);
+    }
+    close(*log);
+}
+
+TEST_F(LogTest, RollsSegmentsByAge) {
+    LogConfig config = small_config();
+    config.segment_ms = 1000;
+    auto log = open(config);
+    append(*log, make_batch(1, 1, 10));
+    append(*log, make_batch(2, 1, 10));
+    EXPECT_EQ(log->segment_count(), 1u);
+    clock_.advance_ms(1000);
+    append(*log, make_batch(3, 1, 10));
+    EXPECT_EQ(log->segment_count(), 2u);
+    EXPECT_EQ(log->segment_base_offsets()[1], Offset(2));
+    close(*log);
+}
+
+TEST_F(LogTest, RetentionDeletesOldestSegmentsBySize) {
+    LogConfig config = small_config();
+    config.retention_bytes = 512 * 1024;
+    auto log = open(config);
+    for (int i = 0; i < 150; ++i) {
+        append(*log, make_batch(i, 10, 1000));
+    }
+    const size_t before = log->segment_count();
+    ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
+    EXPECT_LT(log->segment_count(), before);
+    EXPECT_GE(log->size_bytes(), 512u * 1024);
+    EXPECT_GT(log->log_start_offset(), Offset(0));
+    EXPECT_EQ(reactor_->block_on(log->read(Offset(0), 100)).status().code(),
+              absl::StatusCode::kOutOfRange);
+    // What is left reads back from the new start.
+    const auto stored = read_all(*log, log->log_start_offset());
+    ASSERT_FALSE(stored.empty());
+    EXPECT_EQ(stored.front().base_offset, log->log_start_offset().value());
+    EXPECT_EQ(stored.back().base_offset, 1490);
+    // The deleted segments' files are gone.
+    auto names = fs_.list_dir("/data/t-0");
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(std::count_if(names->begin(), names->end(),
+                            [](const std::string& n) { return n.ends_with(".log"); }),
+              static_cast<long>(log->segment_count()));
+    close(*log);
+}
+
+TEST_F(LogTest, RetentionDeletesSegmentsOlderThanRetentionMs) {
+    LogConfig config = small_config();
+    config.retention_ms = 60'000;
+    config.segment_ms = 1000;
+    auto log = open(config);
+    append(*log, make_batch(1, 1, 10, clock_.now_ms()));
+    clock_.advance_ms(1000);
+    append(*log, make_batch(2, 1, 10, clock_.now_ms()));
+    clock_.advance_ms(1000);
+    append(*log, make_batch(3, 1, 10, clock_.now_ms()));
+    ASSERT_EQ(log->segment_count(), 3u);
+    ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
+    EXPECT_EQ(log->segment_count(), 3u);  // nothing old enough yet
+    clock_.advance_ms(58'500);  // now: first batch 60.5 s old, second 59.5 s
+    ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
+    EXPECT_EQ(log->segment_count(), 2u);
+    EXPECT_EQ(log->log_start_offset(), Offset(1));
+    close(*log);
+}
+
+TEST_F(LogTest, FindsTheFirstOffsetAtOrAfterATimestamp) {
+    auto log = open(small_config());
+    for (int i = 0; i < 50; ++i) {
+        append(*log, make_batch(i, 10, 500, 10'000 + i * 100));  // records at +0..+9 ms
+    }
+    auto exact = reactor_->block_on(log->offset_for_timestamp(10'000 + 20 * 100 + 5));
+    ASSERT_TRUE(exact.ok());
+    EXPECT_EQ(*exact, Offset(205));
+    auto before_all = reactor_->block_on(log->offset_for_timestamp(0));
+    ASSERT_TRUE(before_all.ok());
+    EXPECT_EQ(*before_all, Offset(0));
+    auto after_all = reactor_->block_on(log->offset_for_timestamp(1'000'000'000));
+    ASSERT_TRUE(after_all.ok());
+    EXPECT_FALSE(after_all->has_value());
+    close(*log);
+}
+
+TEST_F(LogTest, ReopenRecoversEverything) {
+    std::vector<std::vector<std::byte>> batches;
+    {
+        auto log = open(small_config());
+        for (int i = 0; i < 40; ++i) {
+            batches.push_back(make_batch(i, 5, 1000));
+            append(*log, batches.back());
+        }
+        close(*log);
+    }
+    auto log = open(small_config());
+    EXPECT_EQ(log->log_end_offset(), Offset(200));
+    const auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].as_produced, batches[i]);
+    }
+    // And it keeps appending where it left off.
+    EXPECT_EQ(append(*log, make_batch(99, 1, 10)).base_offset, Offset(200));
+    close(*log);
+}
+
+TEST_F(LogTest, MissingOrDamagedIndexesAreRebuilt) {
+    {
+        auto log = open(small_config());
+        for (int i = 0; i < 60; ++i) {
+            append(*log, make_batch(i, 10, 1000));
+        }
+        ASSERT_GE(log->segment_count(), 3u);
+        close(*log);
+    }
+    // Remove the first segment's offset index and damage the second's time index.
+    ASSERT_TRUE(fs_.remove(segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index)).ok());
+    auto names = fs_.list_dir("/data/t-0");
+    ASSERT_TRUE(names.ok());
+    std::string second_time_index;
+    for (const auto& name : *names) {
+        if (name.ends_with(".timeindex") && name != segment_file_name(Offset(0), SegmentFileKind::time_index)) {
+            second_time_index = "/data/t-0/" + name;
+            break;
+        }
+    }
+    ASSERT_FALSE(second_time_index.empty());
+    {
+        auto file = reactor_->block_on(fs_.open(second_time_index, {.direct = false}));
+        ASSERT_TRUE(file.ok());
+        const std::byte junk[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
+        ASSERT_TRUE(reactor_->block_on(io::write_all(**file, 0, junk)).ok());
+        ASSERT_TRUE(reactor_->block_on((*file)->close()).ok());
+    }
+    auto log = open(small_config());
+    EXPECT_EQ(log->log_end_offset(), Offset(600));
+    EXPECT_EQ(read_all(*log, Offset(0)).size(), 60u);
+    EXPECT_TRUE(fs_.exists(segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index)));
+    // Reading from an offset in the middle uses the rebuilt index.
+    auto middle = reactor_->block_on(log->read(Offset(355), 1));
+    ASSERT_TRUE(middle.ok());
+    EXPECT_EQ(split_batches(flatten(middle->views))[0].base_offset, 350);
+    close(*log);
+}
+
+TEST_F(LogTest, RecoveryCutsOffATornTail) {
+    {
+        auto log = open(small_config());
+        for (int i = 0; i < 10; ++i) {
+            append(*log, make_batch(i, 5, 100));
+        }
+        close(*log);
+    }
+    // Append garbage after the valid data, as a half-finished write would leave it.
+    const std::string path = segment_path("/data/t-0", Offset(0), SegmentFileKind::log);
+    uint64_t valid_end = 0;
+    {
+        auto log = open(small_config());
+        valid_end = log->size_bytes();
+        close(*log);
+    }
+    {
+        auto file = reactor_->block_on(fs_.open(path, {.direct = false}));
+        ASSERT_TRUE(file.ok());
+        auto torn = make_batch(77, 5, 100);
+        torn.resize(torn.size() / 2);
+        ASSERT_TRUE(reactor_->block_on(io::write_all(**file, valid_end, torn)).ok());
+        ASSERT_TRUE(reactor_->block_on((*file)->datasync()).ok());
+        ASSERT_TRUE(reactor_->block_on((*file)->close()).ok());
+    }
+    auto log = open(small_config());
+    EXPECT_EQ(log->log_end_offset(), Offset(50));
+    EXPECT_EQ(log->size_bytes(), valid_end);
+    EXPECT_GT(log->stats().recovered_truncated_bytes, 0u);
+    EXPECT_EQ(append(*log, make_batch(11, 1, 10)).base_offset, Offset(50));
+    EXPECT_EQ(read_all(*log, Offset(0)).size(), 11u);
+    close(*log);
+}
+
+// Appends `count` small batches, recording the offsets it is given.
+io::Task<void> append_batches(Log& log, int id, int count, std::vector<Offset>& offsets,
+                              int& done) {
+    for (int i = 0; i < count; ++i) {
+        auto batch = make_batch(id * 1000 + i, 1, 100);
+        auto result = co_await log.append(batch);
+        RL_ASSERT(result.ok());
+        offsets.push_back(result->base_offset);
+    }
+    ++done;
+}
+
+TEST_F(LogTest, ConcurrentAppendsShareFlushes) {
+    auto log = open(small_config());
+    constexpr int appenders = 16;
+    constexpr int per_appender = 20;
+    int done = 0;
+    std::vector<Offset> offsets;
+    io::TaskGroup group;
+    for (int i = 0; i < appenders; ++i) {
+        group.spawn(append_batches(*log, i, per_appender, offsets, done));
+    }
+    reactor_->block_on(group.wait_idle());
+    EXPECT_EQ(done, appenders);
+    std::sort(offsets.begin(), offsets.end());
+    for (int i = 0; i < appenders * per_appender; ++i) {
+        ASSERT_EQ(offsets[i], Offset(i));
+    }
+    // Group commit: far fewer syncs than appends.
+    EXPECT_LT(log->stats().syncs, static_cast<uint64_t>(appenders * per_appender));
+    close(*log);
+}
+
+// A random mix of appends, reads, rolls, reopenings and retention, checked against a map from
+// offset to the batch that holds it.
+TEST_F(LogTest, RandomizedOperationsMatchAModel) {
+    const uint64_t seed = std::random_device{}();
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 random(seed);
+    LogConfig config = small_config();
+    config.segment_bytes = 64 * 1024;
+    config.tail_bytes_max = 16 * 1024;
+    config.durability = static_cast<Durability>(random() % 3);
+    config.retention_bytes = 128 * 1024;
+    std::map<int64_t, std::vector<std::byte>> model;  // base offset -> batch as produced
+    auto log = open(config);
+    int64_t next = 0;
+    for (int step = 0; step < 400; ++step) {
+        const int action = random() % 100;
+        if (action < 60) {
+            auto batch = make_batch(step, 1 + random() % 8, random() % 2000);
+            const AppendResult result = append(*log, batch);
+            ASSERT_EQ(result.base_offset, Offset(next));
+            model[next] = batch;
+            next = result.last_offset.value() + 1;
+        } else if (action < 90 && !model.empty()) {
+            if (log->high_watermark() == log->log_start_offset()) {
+                continue;
+            }
+            const int64_t from = log->log_start_offset().value()
+                                 + random() % (log->high_watermark() - log->log_start_offset());
+            auto result = reactor_->block_on(log->read(Offset(from), random() % 20000));
+            ASSERT_TRUE(result.ok()) << result.status();
+            auto it = std::prev(model.upper_bound(from));
+            for (const auto& stored : split_batches(flatten(result->views))) {
+                ASSERT_EQ(stored.base_offset, it->first);
+                ASSERT_EQ(stored.as_produced, it->second);
+                ++it;
+            }
+        } else if (action < 95) {
+            close(*log);
+            log = open(config);
+            ASSERT_EQ(log->log_end_offset(), Offset(next));
+        } else {
+            ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
+            model.erase(model.begin(), model.lower_bound(log->log_start_offset().value()));
+        }
+    }
+    close(*log);
+}
+
+}  // namespace
+}  // namespace ringlog::core
