@@ -11,6 +11,7 @@
 #include "net/kafka/generated/api_keys.h"
 #include "net/kafka/generated/api_versions.h"
 #include "net/kafka/generated/headers.h"
+#include "net/kafka/generated/metadata.h"
 #include "net/kafka/protocol/reader.h"
 #include "net/kafka/protocol/writer.h"
 
@@ -286,6 +287,54 @@ TEST(CodecApiVersions, VersionZeroResponseHasTheClassicLayout) {
     Writer writer;
     response.encode(writer, 0);
     EXPECT_EQ(writer.flatten(), bytes_of({0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3}));
+}
+
+TEST(CodecApiVersions, KnownTaggedFieldsAreWrittenInTagOrderWithTheirSizes) {
+    ApiVersionsResponse response;
+    response.api_keys.push_back({.api_key = 0, .min_version = 0, .max_version = 9});
+    response.zk_migration_ready = true;
+    response.finalized_features_epoch = 5;
+    Writer writer;
+    response.encode(writer, 3);
+    const auto expected = bytes_of({
+        0, 0,                          // error_code
+        2, 0, 0, 0, 0, 0, 9, 0,        // api_keys: compact count 1 + 1, one entry, its tags
+        0, 0, 0, 0,                    // throttle_time_ms
+        2,                             // two tagged fields, in tag order
+        1, 8, 0, 0, 0, 0, 0, 0, 0, 5,  // tag 1: finalized_features_epoch, 8 bytes
+        3, 1, 1,                       // tag 3: zk_migration_ready, 1 byte
+    });
+    EXPECT_EQ(writer.flatten(), expected);
+
+    Reader reader(expected);
+    ApiVersionsResponse decoded;
+    ASSERT_TRUE(decoded.decode(reader, 3).ok());
+    EXPECT_EQ(decoded.finalized_features_epoch, 5);
+    EXPECT_TRUE(decoded.zk_migration_ready);
+    EXPECT_TRUE(decoded.supported_features.empty());
+    EXPECT_TRUE(decoded == response);
+}
+
+TEST(CodecApiVersions, TaggedFieldsAtTheirDefaultAreLeftOut) {
+    ApiVersionsResponse response;  // finalized_features_epoch = -1, its default
+    Writer writer;
+    response.encode(writer, 3);
+    EXPECT_EQ(writer.flatten(), bytes_of({0, 0, 1, 0, 0, 0, 0, 0}));
+}
+
+TEST(CodecMetadata, NullTopicsMeansAllTopicsInEveryVersion) {
+    // v1+ says "all topics" with a null array; v0 cannot, and uses an empty one.
+    MetadataRequest request;
+    Writer v0;
+    request.encode(v0, 0);
+    EXPECT_EQ(v0.flatten(), bytes_of({0, 0, 0, 0}));
+    Writer v1;
+    request.encode(v1, 1);
+    EXPECT_EQ(v1.flatten(), bytes_of({0xff, 0xff, 0xff, 0xff}));
+    Writer v9;
+    request.encode(v9, 9);
+    // Compact null array, allow_auto_topic_creation (default true), two bools, no tags.
+    EXPECT_EQ(v9.flatten(), bytes_of({0, 1, 0, 0, 0}));
 }
 
 TEST(CodecHeaders, HeaderVersionRules) {
