@@ -26,8 +26,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t file_bytes = 1024LL * 1024 * 1024;
-constexpr int64_t bytes_per_run = 512LL * 1024 * 1024;
+// Runs write 1 GiB: long enough that the host's write-back cache bursts (LIMITS.md D3) do not
+// decide the result, short enough for a 2-core CI-sized machine.
+constexpr int64_t file_bytes = 2048LL * 1024 * 1024;
+constexpr int64_t bytes_per_run = 1024LL * 1024 * 1024;
 constexpr size_t record_bytes = 1024;
 
 std::string bench_dir() {
@@ -91,23 +93,26 @@ io::Task<std::unique_ptr<io::File>> prewritten_file(io::FileSystem& fs, std::str
     co_return *std::move(file);
 }
 
+struct Cursor {
+    int64_t next = 0;
+};
+
+// One of queue_depth writers taking the next block of the file until the run is done.
+io::Task<void> raw_writer(io::File& file, io::Buffer& buffer, size_t block, Cursor& cursor) {
+    while (cursor.next + static_cast<int64_t>(block) <= bytes_per_run) {
+        const int64_t position = cursor.next;
+        cursor.next += block;
+        check(co_await io::write_all(file, position, {buffer.data(), block},
+                                     {.fixed_index = buffer.fixed_index()}),
+              "raw write");
+    }
+}
+
 io::Task<void> raw_write(io::File& file, io::Buffer& buffer, size_t block, int queue_depth) {
     io::TaskGroup writers;
-    struct Cursor {
-        int64_t next = 0;
-    } cursor;
-    auto writer = [](io::File& file, io::Buffer& buffer, size_t block,
-                     Cursor& cursor) -> io::Task<void> {
-        while (cursor.next + static_cast<int64_t>(block) <= bytes_per_run) {
-            const int64_t position = cursor.next;
-            cursor.next += block;
-            check(co_await io::write_all(file, position, {buffer.data(), block},
-                                         {.fixed_index = buffer.fixed_index()}),
-                  "raw write");
-        }
-    };
+    Cursor cursor;
     for (int i = 0; i < queue_depth; ++i) {
-        writers.spawn(writer(file, buffer, block, cursor));
+        writers.spawn(raw_writer(file, buffer, block, cursor));
     }
     co_await writers.wait_idle();
     check(co_await file.datasync(), "raw sync");
@@ -124,7 +129,7 @@ void BM_RawWrite(benchmark::State& state) {
     auto file = env.reactor->block_on(prewritten_file(*env.fs, bench_dir() + "/raw"));
     for (auto _ : state) {
         const auto start = Clock::now();
-        env.reactor->block_on(raw_write(*file, *buffer, block, queue_depth));
+        env.reactor->block_on(raw_write(*file, *buffer.get(), block, queue_depth));
         state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
     }
     state.SetBytesProcessed(state.iterations() * bytes_per_run);
@@ -133,18 +138,22 @@ void BM_RawWrite(benchmark::State& state) {
 
 // ---- log appends ----
 
+struct Budget {
+    int64_t remaining = bytes_per_run;
+};
+
+// One of several appenders sharing a byte budget: with `always`, they are the concurrent
+// producers whose appends group commit gathers into one write and one sync.
+io::Task<void> appender(core::Log& log, std::span<const std::byte> batch, Budget& budget) {
+    while (budget.remaining > 0) {
+        budget.remaining -= batch.size();
+        auto result = co_await log.append(batch);
+        check(result.status(), "append");
+    }
+}
+
 io::Task<void> append_run(core::Log& log, std::span<const std::byte> batch, int appenders) {
-    struct Budget {
-        int64_t remaining = bytes_per_run;
-    } budget;
-    auto appender = [](core::Log& log, std::span<const std::byte> batch,
-                       Budget& budget) -> io::Task<void> {
-        while (budget.remaining > 0) {
-            budget.remaining -= batch.size();
-            auto result = co_await log.append(batch);
-            check(result.status(), "append");
-        }
-    };
+    Budget budget;
     io::TaskGroup group;
     for (int i = 0; i < appenders; ++i) {
         group.spawn(appender(log, batch, budget));
@@ -157,6 +166,7 @@ void BM_LogAppend(benchmark::State& state) {
     const size_t batch_bytes = state.range(0);
     const auto durability = static_cast<core::Durability>(state.range(1));
     const int appenders = static_cast<int>(state.range(2));
+    const bool prewrite = state.range(3) != 0;
     Env env;
     const auto batch = batch_of(batch_bytes);
     io::BufferPool pool(limits::tail_chunk_bytes, 64);
@@ -166,7 +176,7 @@ void BM_LogAppend(benchmark::State& state) {
         std::filesystem::remove_all(bench_dir() + "/log");
         core::LogConfig config;
         config.segment_bytes = file_bytes;
-        config.prewrite_ahead_bytes = file_bytes;
+        config.prewrite_ahead_bytes = prewrite ? file_bytes : 0;
         config.durability = durability;
         config.tail_bytes_max = 8 * 1024 * 1024;
         auto log = env.reactor->block_on(
@@ -228,7 +238,7 @@ void BM_RawWriteSyncLatency(benchmark::State& state) {
     io::BufferRef buffer = pool.try_get();
     auto file = env.reactor->block_on(prewritten_file(*env.fs, bench_dir() + "/raw"));
     for (auto _ : state) {
-        report_latency(state, env.reactor->block_on(raw_sync_latencies(*file, *buffer, size)));
+        report_latency(state, env.reactor->block_on(raw_sync_latencies(*file, *buffer.get(), size)));
     }
     state.SetItemsProcessed(state.iterations() * latency_samples);
     check(env.reactor->block_on(file->close()), "close");
@@ -270,13 +280,15 @@ BENCHMARK(BM_RawWrite)
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_LogAppend)
-    ->ArgNames({"batch", "durability", "appenders"})
-    ->Args({16 << 10, none, 1})
-    ->Args({64 << 10, none, 1})
-    ->Args({1 << 20, none, 1})
-    ->Args({16 << 10, always, 16})
-    ->Args({64 << 10, always, 16})
-    ->Args({1 << 20, always, 4})
+    ->ArgNames({"batch", "durability", "appenders", "prewritten"})
+    ->Args({16 << 10, none, 1, 1})
+    ->Args({64 << 10, none, 1, 1})
+    ->Args({1 << 20, none, 1, 1})
+    ->Args({16 << 10, always, 64, 1})
+    ->Args({64 << 10, always, 16, 1})
+    ->Args({64 << 10, always, 64, 1})
+    ->Args({64 << 10, always, 64, 0})
+    ->Args({1 << 20, always, 4, 1})
     ->UseManualTime()
     ->Iterations(1)
     ->Repetitions(3)
@@ -309,7 +321,9 @@ public:
             if (run.aggregate_name != "median") {
                 continue;
             }
+            // "BM_X/a:1/b:2/iterations:1/repeats:3/manual_time" -> "BM_X/a:1/b:2"
             std::string name = run.run_name.str();
+            name = name.substr(0, name.find("/iterations"));
             for (const auto& [counter, value] : run.counters) {
                 medians_[name][counter] = value.value;
             }
@@ -317,14 +331,12 @@ public:
     }
 
     void print_ratios() const {
-        const double raw_qd1 = get("BM_RawWrite/block:1048576/qd:1/iterations:1/manual_time",
-                                   "bytes_per_second");
-        const double raw_qd4 = get("BM_RawWrite/block:1048576/qd:4/iterations:1/manual_time",
-                                   "bytes_per_second");
+        const double raw_qd1 = get("BM_RawWrite/block:1048576/qd:1", "bytes_per_second");
+        const double raw_qd4 = get("BM_RawWrite/block:1048576/qd:4", "bytes_per_second");
         const double raw = std::max(raw_qd1, raw_qd4);
-        std::printf("\nRatios (medians of this run; raw = best of 1 MiB O_DIRECT writes at qd1/qd4 "
-                    "= %.0f MB/s)\n",
-                    raw / 1e6);
+        std::printf("\nRatios (medians of this run; raw = the better of 1 MiB O_DIRECT writes at qd1 "
+                    "(%.0f MB/s) and qd4 (%.0f MB/s) = %.0f MB/s; durability 0 = always, 2 = none)\n",
+                    raw_qd1 / 1e6, raw_qd4 / 1e6, raw / 1e6);
         for (const auto& [name, counters] : medians_) {
             if (name.rfind("BM_LogAppend", 0) != 0) {
                 continue;
@@ -333,12 +345,12 @@ public:
             std::printf("  %-64s %8.0f MB/s  log/raw %.2f\n", name.c_str(), bytes / 1e6,
                         bytes / raw);
         }
-        const double raw_p50 = get("BM_RawWriteSyncLatency/bytes:4096/iterations:1", "p50_us");
-        const double raw_p99 = get("BM_RawWriteSyncLatency/bytes:4096/iterations:1", "p99_us");
+        const double raw_p50 = get("BM_RawWriteSyncLatency/bytes:4096", "p50_us");
+        const double raw_p99 = get("BM_RawWriteSyncLatency/bytes:4096", "p99_us");
         std::printf("  raw 4 KiB write+fdatasync: p50 %.0f us, p99 %.0f us\n", raw_p50, raw_p99);
         for (const char* method : {"0", "1"}) {
             const std::string name =
-                std::string("BM_DurableAppendLatency/batch:1024/dsync:") + method + "/iterations:1";
+                std::string("BM_DurableAppendLatency/batch:1024/dsync:") + method;
             const double p50 = get(name, "p50_us");
             const double p99 = get(name, "p99_us");
             std::printf("  durable append (%s): p50 %.0f us, p99 %.0f us; p99 log/raw %.2f\n",
@@ -363,6 +375,13 @@ private:
 }  // namespace ringlog::bench
 
 int main(int argc, char** argv) {
+    // Interleave the repetitions of all benchmarks, so that raw and log runs meet the same
+    // device state (the disk's speed drifts by 20-30 % over a minute on this machine).
+    std::vector<char*> args(argv, argv + argc);
+    std::string interleave = "--benchmark_enable_random_interleaving=true";
+    args.insert(args.begin() + 1, interleave.data());
+    argc = static_cast<int>(args.size());
+    argv = args.data();
     benchmark::Initialize(&argc, argv);
     ringlog::bench::RatioReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
