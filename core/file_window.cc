@@ -10,9 +10,13 @@ namespace ringlog::core {
 
 namespace {
 
-uint64_t align_down(uint64_t value) { return value / limits::dma_alignment * limits::dma_alignment; }
+uint64_t align_down(uint64_t value) {
+    return value / limits::dma_alignment * limits::dma_alignment;
+}
 
-uint64_t align_up(uint64_t value) { return align_down(value + limits::dma_alignment - 1); }
+uint64_t align_up(uint64_t value) {
+    return align_down(value + limits::dma_alignment - 1);
+}
 
 }  // namespace
 
@@ -32,8 +36,8 @@ io::Task<absl::Status> FileWindow::ensure(uint64_t position, uint64_t length) {
     // A fresh buffer each time: views taken from the previous one may still be in use.
     io::BufferRef buffer = io::BufferRef::allocate(read_end - read_start);
     RL_CO_ASSIGN_OR_RETURN(
-        size_t count, co_await io::read_all(file_, read_start,
-                                            {buffer->data(), read_end - read_start}));
+        size_t count,
+        co_await io::read_all(file_, read_start, {buffer->data(), read_end - read_start}));
     buffer_ = std::move(buffer);
     start_ = read_start;
     length_ = std::min<uint64_t>(count, limit_ - read_start);

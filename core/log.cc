@@ -19,9 +19,13 @@ namespace {
 
 using net::kafka::RecordBatchView;
 
-uint64_t align_down(uint64_t value) { return value / limits::dma_alignment * limits::dma_alignment; }
+uint64_t align_down(uint64_t value) {
+    return value / limits::dma_alignment * limits::dma_alignment;
+}
 
-uint64_t align_up(uint64_t value) { return align_down(value + limits::dma_alignment - 1); }
+uint64_t align_up(uint64_t value) {
+    return align_down(value + limits::dma_alignment - 1);
+}
 
 BatchInfo info_of(const RecordBatchView& batch, Offset base_offset) {
     return {base_offset, base_offset + batch.last_offset_delta(), batch.max_timestamp(),
@@ -48,7 +52,9 @@ Log::Log(io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clo
     RL_ASSERT(config_.segment_bytes % limits::dma_alignment == 0);
 }
 
-Log::~Log() { RL_ASSERT(closed_ || background_.active() == 0, "a Log was destroyed while open"); }
+Log::~Log() {
+    RL_ASSERT(closed_ || background_.active() == 0, "a Log was destroyed while open");
+}
 
 io::Task<absl::StatusOr<std::unique_ptr<Log>>> Log::open(io::FileSystem& fs, std::string dir,
                                                          LogConfig config, const Clock& clock,
@@ -78,7 +84,8 @@ io::Task<absl::Status> Log::recover() {
     std::sort(bases.begin(), bases.end());
 
     if (bases.empty()) {
-        RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment, co_await create_segment(Offset(0)));
+        RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
+                               co_await create_segment(Offset(0)));
         segments_.push_back(std::move(segment));
         tail_ = std::make_unique<LogTail>(pool_, 0);
         next_offset_ = durable_offset_ = Offset(0);
@@ -111,16 +118,16 @@ io::Task<absl::Status> Log::recover_sealed(Segment& segment, Offset next_base) {
     const int64_t interval = config_.index_interval_bytes;
     RL_CO_ASSIGN_OR_RETURN(
         ScanResult scan,
-        co_await scan_segment(segment.file(), {}, [&](uint64_t position, const RecordBatchView& batch,
-                                                      bool) {
-            const Offset base(batch.base_offset());
-            if (base < expected || base + batch.last_offset_delta() >= next_base) {
-                return false;
-            }
-            segment.note_batch(position, info_of(batch, base), interval);
-            expected = base + batch.last_offset_delta() + 1;
-            return true;
-        }));
+        co_await scan_segment(
+            segment.file(), {}, [&](uint64_t position, const RecordBatchView& batch, bool) {
+                const Offset base(batch.base_offset());
+                if (base < expected || base + batch.last_offset_delta() >= next_base) {
+                    return false;
+                }
+                segment.note_batch(position, info_of(batch, base), interval);
+                expected = base + batch.last_offset_delta() + 1;
+                return true;
+            }));
     if (scan.end != ScanEnd::clean) {
         co_return absl::DataLossError(
             absl::StrCat("sealed segment ", segment.path(), " is corrupt: ", scan.detail));
@@ -140,16 +147,16 @@ io::Task<absl::Status> Log::recover_active(Segment& segment) {
     const int64_t interval = config_.index_interval_bytes;
     RL_CO_ASSIGN_OR_RETURN(
         ScanResult scan,
-        co_await scan_segment(segment.file(), {}, [&](uint64_t position, const RecordBatchView& batch,
-                                                      bool) {
-            const Offset base(batch.base_offset());
-            if (base < expected) {
-                return false;
-            }
-            segment.note_batch(position, info_of(batch, base), interval);
-            expected = base + batch.last_offset_delta() + 1;
-            return true;
-        }));
+        co_await scan_segment(segment.file(), {},
+                              [&](uint64_t position, const RecordBatchView& batch, bool) {
+                                  const Offset base(batch.base_offset());
+                                  if (base < expected) {
+                                      return false;
+                                  }
+                                  segment.note_batch(position, info_of(batch, base), interval);
+                                  expected = base + batch.last_offset_delta() + 1;
+                                  return true;
+                              }));
     RL_CO_ASSIGN_OR_RETURN(uint64_t file_size, segment.file().size());
     const uint64_t valid_end = scan.valid_end;
     if (file_size > valid_end) {
@@ -174,8 +181,8 @@ io::Task<absl::Status> Log::recover_active(Segment& segment) {
     io::BufferRef head = io::BufferRef::allocate(limits::dma_alignment);
     if (page != valid_end) {
         RL_CO_ASSIGN_OR_RETURN(
-            size_t count, co_await io::read_all(segment.file(), page,
-                                                {head->data(), limits::dma_alignment}));
+            size_t count,
+            co_await io::read_all(segment.file(), page, {head->data(), limits::dma_alignment}));
         if (count < valid_end - page) {
             co_return absl::DataLossError(absl::StrCat("short read of ", segment.path()));
         }
@@ -217,7 +224,8 @@ absl::Status Log::validate(std::span<const std::byte> batches) const {
     }
     size_t position = 0;
     while (position < batches.size()) {
-        RL_ASSIGN_OR_RETURN(RecordBatchView batch, RecordBatchView::parse(batches.subspan(position)));
+        RL_ASSIGN_OR_RETURN(RecordBatchView batch,
+                            RecordBatchView::parse(batches.subspan(position)));
         if (batch.size_bytes() > limits::batch_bytes_max) {
             return absl::InvalidArgumentError(absl::StrCat("batch of ", batch.size_bytes(),
                                                            " bytes exceeds the maximum of ",
@@ -358,7 +366,8 @@ io::Task<absl::Status> Log::roll() {
 // Flushing
 
 io::Task<void> Log::run_flusher() {
-    const auto interval = std::chrono::milliseconds(std::max<int64_t>(1, config_.flush_interval_ms));
+    const auto interval =
+        std::chrono::milliseconds(std::max<int64_t>(1, config_.flush_interval_ms));
     while (!closing_) {
         const bool sync = sync_requested_;
         const bool write = write_requested_;
@@ -485,9 +494,10 @@ bool Log::prewrite_wanted() const {
     if (config_.prewrite_ahead_bytes <= 0 || closing_) {
         return false;
     }
-    const uint64_t target =
-        std::min<uint64_t>(config_.segment_bytes, align_up(tail_->end()) + config_.prewrite_ahead_bytes);
-    return std::max(prewritten_end_, align_up(tail_->end())) + limits::prewrite_chunk_bytes <= target;
+    const uint64_t target = std::min<uint64_t>(
+        config_.segment_bytes, align_up(tail_->end()) + config_.prewrite_ahead_bytes);
+    return std::max(prewritten_end_, align_up(tail_->end())) + limits::prewrite_chunk_bytes
+           <= target;
 }
 
 io::Task<void> Log::prewrite_step() {
@@ -503,8 +513,8 @@ io::Task<void> Log::prewrite_step() {
     // Only ever beyond the appended data: data written later by a flush overwrites these zeros,
     // and the flush mutex keeps the two writes from racing for the same block.
     const uint64_t position = std::max(prewritten_end_, align_up(tail_->end()));
-    absl::Status status = co_await io::write_all(
-        active().file(), position, {zeros_->data(), limits::prewrite_chunk_bytes});
+    absl::Status status = co_await io::write_all(active().file(), position,
+                                                 {zeros_->data(), limits::prewrite_chunk_bytes});
     if (status.ok()) {
         prewritten_end_ = position + limits::prewrite_chunk_bytes;
         stats_.prewrite_bytes += limits::prewrite_chunk_bytes;
@@ -607,8 +617,8 @@ private:
         window_.set_limit(std::min(memory, in_tail() ? memory : segment_->size_bytes()));
         RL_CO_RETURN_IF_ERROR(co_await window_.ensure(position, count));
         if (window_.available(position) < count) {
-            co_return absl::DataLossError(absl::StrCat("short read of ", segment_->path(), " at ",
-                                                       position));
+            co_return absl::DataLossError(
+                absl::StrCat("short read of ", segment_->path(), " at ", position));
         }
         co_return absl::OkStatus();
     }
@@ -629,9 +639,8 @@ io::Task<absl::StatusOr<LogReadResult>> Log::read(Offset from, size_t bytes_max)
                                                      log_start_offset().value(), ", ",
                                                      high_watermark.value(), "]"));
     }
-    const size_t window_bytes =
-        std::clamp<size_t>(align_up(bytes_max) + 2 * config_.index_interval_bytes, 64 * 1024,
-                           limits::batch_bytes_max);
+    const size_t window_bytes = std::clamp<size_t>(
+        align_up(bytes_max) + 2 * config_.index_interval_bytes, 64 * 1024, limits::batch_bytes_max);
     std::shared_ptr<Segment> segment = segment_for(from);
     while (segment != nullptr && from < high_watermark && result.views.empty()) {
         Reader reader(*this, segment, window_bytes);
@@ -698,8 +707,8 @@ io::Task<absl::StatusOr<std::optional<Offset>>> Log::offset_for_timestamp(int64_
                 RL_CO_RETURN_IF_ERROR(co_await reader.copy(position, bytes));
                 RL_CO_ASSIGN_OR_RETURN(RecordBatchView full, RecordBatchView::parse(bytes));
                 std::optional<Offset> found;
-                RL_CO_RETURN_IF_ERROR(net::kafka::for_each_record(
-                    full, [&](const net::kafka::Record& record) {
+                RL_CO_RETURN_IF_ERROR(
+                    net::kafka::for_each_record(full, [&](const net::kafka::Record& record) {
                         if (!found && full.base_timestamp() + record.timestamp_delta >= target_ms) {
                             found = base + record.offset_delta;
                         }

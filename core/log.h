@@ -146,10 +146,12 @@ private:
     io::Task<void> prewrite_step();
     bool prewrite_wanted() const;
     void roll_back_unflushed(const absl::Status& cause);
+
     uint64_t dirty_bytes() const { return tail_->end() - written_end_; }
 
     std::shared_ptr<Segment> segment_for(Offset offset) const;
     std::shared_ptr<Segment> segment_after(const Segment& segment) const;
+
     Segment& active() const { return *segments_.back(); }
 
     io::FileSystem& fs_;
@@ -161,8 +163,8 @@ private:
     std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; back() is active
     std::unique_ptr<LogTail> tail_;                   // the active segment's memory
 
-    Offset next_offset_;     // log end offset
-    Offset durable_offset_;  // everything below is on stable storage
+    Offset next_offset_;           // log end offset
+    Offset durable_offset_;        // everything below is on stable storage
     uint64_t written_end_ = 0;     // active segment bytes [0, written_end_) are written
     uint64_t durable_end_ = 0;     // ... and [0, durable_end_) are synced
     uint64_t prewritten_end_ = 0;  // ... and [0, prewritten_end_) were written at least once

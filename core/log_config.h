@@ -27,8 +27,8 @@ enum class SyncMethod {
 
 struct LogConfig {
     int64_t segment_bytes = limits::segment_bytes_default;
-    int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // Kafka's default segment.ms: one week
-    int64_t retention_bytes = -1;                  // -1: no size limit
+    int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // Kafka's default segment.ms: one week
+    int64_t retention_bytes = -1;                   // -1: no size limit
     int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
     int64_t index_interval_bytes = limits::index_interval_bytes_default;
 

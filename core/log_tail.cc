@@ -10,9 +10,13 @@ namespace ringlog::core {
 
 namespace {
 
-uint64_t align_down(uint64_t value) { return value / limits::dma_alignment * limits::dma_alignment; }
+uint64_t align_down(uint64_t value) {
+    return value / limits::dma_alignment * limits::dma_alignment;
+}
 
-uint64_t align_up(uint64_t value) { return align_down(value + limits::dma_alignment - 1); }
+uint64_t align_up(uint64_t value) {
+    return align_down(value + limits::dma_alignment - 1);
+}
 
 }  // namespace
 
@@ -124,8 +128,8 @@ std::vector<LogTail::WriteRange> LogTail::write_ranges(uint64_t from, size_t max
         const Chunk& chunk = chunk_at(position);
         const size_t offset = position - chunk.position;
         const size_t count = std::min<uint64_t>({end - position, chunk_bytes_ - offset, max_bytes});
-        ranges.push_back({position, {chunk.buffer->data() + offset, count},
-                          chunk.buffer->fixed_index()});
+        ranges.push_back(
+            {position, {chunk.buffer->data() + offset, count}, chunk.buffer->fixed_index()});
         position += count;
     }
     return ranges;

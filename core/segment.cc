@@ -86,15 +86,17 @@ void Segment::truncate_to(uint64_t size_bytes, Offset next_offset) {
     offset_index_ = std::move(offsets);
     time_index_ = std::move(times);
     max_timestamp_ = time_index_.empty() ? -1 : time_index_.last()->key;
-    offset_of_max_timestamp_ = time_index_.empty() ? base_offset_ : Offset(time_index_.last()->value);
+    offset_of_max_timestamp_ =
+        time_index_.empty() ? base_offset_ : Offset(time_index_.last()->value);
     size_bytes_ = size_bytes;
     next_offset_ = next_offset;
-    bytes_since_index_entry_ = offset_index_.empty()
-                                   ? 0
-                                   : static_cast<int64_t>(size_bytes - offset_index_.last()->value);
+    bytes_since_index_entry_ =
+        offset_index_.empty() ? 0 : static_cast<int64_t>(size_bytes - offset_index_.last()->value);
 }
 
-std::string Segment::path() const { return segment_path(dir_, base_offset_, SegmentFileKind::log); }
+std::string Segment::path() const {
+    return segment_path(dir_, base_offset_, SegmentFileKind::log);
+}
 
 std::string Segment::offset_index_path() const {
     return segment_path(dir_, base_offset_, SegmentFileKind::offset_index);
@@ -107,7 +109,7 @@ std::string Segment::time_index_path() const {
 namespace {
 
 io::Task<absl::StatusOr<std::vector<std::byte>>> read_small_file(io::FileSystem& fs,
-                                                                  std::string path) {
+                                                                 std::string path) {
     RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
                            co_await fs.open(path, {.read_only = true, .direct = false}));
     RL_CO_ASSIGN_OR_RETURN(uint64_t size, file->size());
@@ -147,8 +149,8 @@ io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset 
     }
     // An index that points outside the segment belongs to some other version of it.
     for (const auto& entry : offsets->entries()) {
-        if (entry.key < base_offset_.value() || entry.key >= next_offset.value()
-            || entry.value < 0 || static_cast<uint64_t>(entry.value) >= file_size) {
+        if (entry.key < base_offset_.value() || entry.key >= next_offset.value() || entry.value < 0
+            || static_cast<uint64_t>(entry.value) >= file_size) {
             co_return false;
         }
     }
@@ -163,7 +165,8 @@ io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset 
     offset_index_ = *std::move(offsets);
     time_index_ = *std::move(times);
     max_timestamp_ = time_index_.empty() ? -1 : time_index_.last()->key;
-    offset_of_max_timestamp_ = time_index_.empty() ? base_offset_ : Offset(time_index_.last()->value);
+    offset_of_max_timestamp_ =
+        time_index_.empty() ? base_offset_ : Offset(time_index_.last()->value);
     size_bytes_ = file_size;
     next_offset_ = next_offset;
     sealed_ = true;

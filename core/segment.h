@@ -75,7 +75,8 @@ public:
 
     // A sealed segment's metadata, from its index files if they are intact. Returns false
     // (and leaves the segment empty) if they are missing or damaged: the caller rebuilds them.
-    [[nodiscard]] io::Task<absl::StatusOr<bool>> load_indexes(io::FileSystem& fs, Offset next_offset);
+    [[nodiscard]] io::Task<absl::StatusOr<bool>> load_indexes(io::FileSystem& fs,
+                                                              Offset next_offset);
 
     // Writes both index files and syncs them.
     [[nodiscard]] io::Task<absl::Status> write_indexes(io::FileSystem& fs);

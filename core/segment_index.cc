@@ -90,7 +90,8 @@ absl::StatusOr<SegmentIndex> SegmentIndex::deserialize(std::span<const std::byte
     if (magic_and_crc >> 32 != trailer_magic || get_u64(trailer + 8) != count) {
         return absl::DataLossError("index trailer is damaged");
     }
-    if (static_cast<uint32_t>(magic_and_crc) != net::kafka::crc32c(bytes.first(count * entry_bytes))) {
+    if (static_cast<uint32_t>(magic_and_crc)
+        != net::kafka::crc32c(bytes.first(count * entry_bytes))) {
         return absl::DataLossError("index CRC mismatch");
     }
     SegmentIndex index;
@@ -99,7 +100,8 @@ absl::StatusOr<SegmentIndex> SegmentIndex::deserialize(std::span<const std::byte
         const Entry entry{static_cast<int64_t>(get_u64(bytes.data() + i * entry_bytes)),
                           static_cast<int64_t>(get_u64(bytes.data() + i * entry_bytes + 8))};
         if (!index.entries_.empty()
-            && (entry.key <= index.entries_.back().key || entry.value < index.entries_.back().value)) {
+            && (entry.key <= index.entries_.back().key
+                || entry.value < index.entries_.back().value)) {
             return absl::DataLossError("index entries out of order");
         }
         index.entries_.push_back(entry);

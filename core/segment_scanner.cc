@@ -74,7 +74,8 @@ io::Task<absl::StatusOr<ScanResult>> scan_segment(io::File& file, ScanOptions op
                                          " cut off by the end of the file at ", limit);
             break;
         }
-        absl::StatusOr<RecordBatchView> batch = RecordBatchView::parse(window.bytes(position, size));
+        absl::StatusOr<RecordBatchView> batch =
+            RecordBatchView::parse(window.bytes(position, size));
         if (!batch.ok()) {
             result.end = ScanEnd::invalid;
             result.detail = absl::StrCat("bad batch at ", position, ": ", batch.status().message());

@@ -39,8 +39,8 @@ struct ScanOptions {
 
 // Called for each batch whose header parses; crc_ok says whether its CRC matched. Returning
 // false stops the scan at that batch (its bytes are not counted as valid).
-using BatchVisitor =
-    absl::FunctionRef<bool(uint64_t position, const net::kafka::RecordBatchView& batch, bool crc_ok)>;
+using BatchVisitor = absl::FunctionRef<bool(uint64_t position,
+                                            const net::kafka::RecordBatchView& batch, bool crc_ok)>;
 
 [[nodiscard]] io::Task<absl::StatusOr<ScanResult>> scan_segment(io::File& file, ScanOptions options,
                                                                 BatchVisitor visit);

@@ -37,6 +37,7 @@ public:
 
             void await_resume() const noexcept {}
         };
+
         return Awaiter{*this};
     }
 

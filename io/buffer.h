@@ -40,7 +40,8 @@ private:
     friend class BufferRef;
     friend class BufferPool;
 
-    Buffer(std::byte* data, size_t size, BufferPool* pool) : data_(data), size_(size), pool_(pool) {}
+    Buffer(std::byte* data, size_t size, BufferPool* pool)
+        : data_(data), size_(size), pool_(pool) {}
 
     ~Buffer() = default;
 

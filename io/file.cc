@@ -31,8 +31,7 @@ Task<absl::StatusOr<size_t>> read_all(File& file, uint64_t position, std::span<s
     size_t done = 0;
     while (done < buffer.size()) {
         RL_CO_ASSIGN_OR_RETURN(
-            size_t count,
-            co_await file.read(position + done, buffer.subspan(done), fixed_index));
+            size_t count, co_await file.read(position + done, buffer.subspan(done), fixed_index));
         if (count == 0) {
             break;
         }

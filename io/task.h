@@ -130,6 +130,7 @@ public:
                 }
             }
         };
+
         RL_ASSERT(handle_ && !handle_.done());
         return Awaiter{handle_};
     }
@@ -184,7 +185,9 @@ struct Detached {
     };
 };
 
-inline Detached run_detached(Task<void> task) { co_await std::move(task); }
+inline Detached run_detached(Task<void> task) {
+    co_await std::move(task);
+}
 
 }  // namespace detail
 

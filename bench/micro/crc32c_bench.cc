@@ -50,3 +50,5 @@ BENCHMARK(BM_Crc32c_Portable)->Arg(1024)->Arg(64 * 1024)->Arg(1024 * 1024);
 
 }  // namespace
 }  // namespace ringlog::bench
+
+BENCHMARK_MAIN();

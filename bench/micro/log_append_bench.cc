@@ -4,8 +4,6 @@
 // printed at the end are the result. Files go to $RINGLOG_BENCH_DIR (default /var/tmp).
 //
 //   build/release/bench/log_append_bench [--benchmark_filter=...]
-#include <benchmark/benchmark.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +11,8 @@
 #include <filesystem>
 #include <map>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "core/log.h"
 #include "io/base/limits.h"
@@ -238,7 +238,8 @@ void BM_RawWriteSyncLatency(benchmark::State& state) {
     io::BufferRef buffer = pool.try_get();
     auto file = env.reactor->block_on(prewritten_file(*env.fs, bench_dir() + "/raw"));
     for (auto _ : state) {
-        report_latency(state, env.reactor->block_on(raw_sync_latencies(*file, *buffer.get(), size)));
+        report_latency(state,
+                       env.reactor->block_on(raw_sync_latencies(*file, *buffer.get(), size)));
     }
     state.SetItemsProcessed(state.iterations() * latency_samples);
     check(env.reactor->block_on(file->close()), "close");
@@ -334,9 +335,10 @@ public:
         const double raw_qd1 = get("BM_RawWrite/block:1048576/qd:1", "bytes_per_second");
         const double raw_qd4 = get("BM_RawWrite/block:1048576/qd:4", "bytes_per_second");
         const double raw = std::max(raw_qd1, raw_qd4);
-        std::printf("\nRatios (medians of this run; raw = the better of 1 MiB O_DIRECT writes at qd1 "
-                    "(%.0f MB/s) and qd4 (%.0f MB/s) = %.0f MB/s; durability 0 = always, 2 = none)\n",
-                    raw_qd1 / 1e6, raw_qd4 / 1e6, raw / 1e6);
+        std::printf(
+            "\nRatios (medians of this run; raw = the better of 1 MiB O_DIRECT writes at qd1 "
+            "(%.0f MB/s) and qd4 (%.0f MB/s) = %.0f MB/s; durability 0 = always, 2 = none)\n",
+            raw_qd1 / 1e6, raw_qd4 / 1e6, raw / 1e6);
         for (const auto& [name, counters] : medians_) {
             if (name.rfind("BM_LogAppend", 0) != 0) {
                 continue;

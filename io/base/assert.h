@@ -18,7 +18,9 @@ namespace ringlog::base::detail {
     std::abort();
 }
 
-inline std::string assert_context() { return {}; }
+inline std::string assert_context() {
+    return {};
+}
 
 template <typename... Args>
 std::string assert_context(const absl::FormatSpec<Args...>& format, const Args&... args) {
@@ -28,13 +30,12 @@ std::string assert_context(const absl::FormatSpec<Args...>& format, const Args&.
 }  // namespace ringlog::base::detail
 
 // RL_ASSERT(cond) or RL_ASSERT(cond, "format", args...).
-#define RL_ASSERT(cond, ...)                                                      \
-    do {                                                                          \
-        if (__builtin_expect(!(cond), 0)) {                                       \
-            ::ringlog::base::detail::assert_fail(                                 \
-                __FILE__, __LINE__, #cond,                                        \
-                ::ringlog::base::detail::assert_context(__VA_ARGS__));            \
-        }                                                                         \
+#define RL_ASSERT(cond, ...)                                                                      \
+    do {                                                                                          \
+        if (__builtin_expect(!(cond), 0)) {                                                       \
+            ::ringlog::base::detail::assert_fail(                                                 \
+                __FILE__, __LINE__, #cond, ::ringlog::base::detail::assert_context(__VA_ARGS__)); \
+        }                                                                                         \
     } while (0)
 
 // For checks too costly for release hot paths: on in debug and sanitizer builds.

@@ -35,7 +35,7 @@
 
 // RL_ASSIGN_OR_RETURN(auto x, f()); evaluates f() once; returns its status if not ok.
 #define RL_ASSIGN_OR_RETURN(lhs, expr) \
-    RL_ASSIGN_OR_RETURN_IMPL(RL_CONCAT(rl_statusor_, __LINE__), lhs, expr, return)
+    RL_ASSIGN_OR_RETURN_IMPL(RL_CONCAT(rl_statusor_, __LINE__), lhs, expr, return )
 
 #define RL_CO_ASSIGN_OR_RETURN(lhs, expr) \
-    RL_ASSIGN_OR_RETURN_IMPL(RL_CONCAT(rl_statusor_, __LINE__), lhs, expr, co_return)
+    RL_ASSIGN_OR_RETURN_IMPL(RL_CONCAT(rl_statusor_, __LINE__), lhs, expr, co_return )

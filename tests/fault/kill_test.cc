@@ -9,11 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <map>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "core/log.h"
 #include "io/task_group.h"
@@ -80,8 +80,8 @@ TEST(KillTest, SigkillNeverLosesAcknowledgedAppends) {
     const uint64_t seed = std::random_device{}();
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 random(seed);
-    const std::string dir = std::filesystem::temp_directory_path() /
-                            ("ringlog-kill-" + std::to_string(getpid()) + "/t-0");
+    const std::string dir = std::filesystem::temp_directory_path()
+                            / ("ringlog-kill-" + std::to_string(getpid()) + "/t-0");
     std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 
     std::map<int64_t, uint64_t> acknowledged;  // offset -> seed
@@ -143,8 +143,8 @@ TEST(KillTest, SigkillNeverLosesAcknowledgedAppends) {
         }
         for (const auto& [offset, batch_seed] : acknowledged) {
             auto it = recovered.find(offset);
-            ASSERT_NE(it, recovered.end()) << "round " << round << ": acknowledged offset "
-                                           << offset << " is gone";
+            ASSERT_NE(it, recovered.end())
+                << "round " << round << ": acknowledged offset " << offset << " is gone";
             ASSERT_EQ(it->second, batch_for(batch_seed)) << "offset " << offset;
         }
         // Offsets are contiguous: every batch starts where the previous one ended.

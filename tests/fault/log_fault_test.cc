@@ -2,10 +2,10 @@
 // short writes, and simulated power loss at random moments (everything never synced is dropped
 // or torn). The promise checked every time: an acknowledged append under `always` survives,
 // byte for byte, and nothing partial is ever read.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "core/log.h"
 #include "io/sim_file_system.h"
@@ -206,7 +206,8 @@ TEST_F(LogFaultTest, RandomCrashesNeverLoseAcknowledgedAppends) {
         const auto recovered = contents(*log);
         for (const auto& [offset, batch] : acknowledged) {
             auto it = recovered.find(offset);
-            ASSERT_NE(it, recovered.end()) << "acknowledged offset " << offset << " lost, round " << round;
+            ASSERT_NE(it, recovered.end())
+                << "acknowledged offset " << offset << " lost, round " << round;
             ASSERT_EQ(it->second, batch) << "offset " << offset;
         }
         for (const auto& [offset, batch] : recovered) {

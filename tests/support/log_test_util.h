@@ -60,10 +60,12 @@ inline std::vector<StoredBatch> split_batches(std::span<const std::byte> bytes) 
         if (!batch.ok()) {
             break;
         }
-        StoredBatch stored{batch->base_offset(),
-                           {bytes.begin() + position, bytes.begin() + position + batch->size_bytes()}};
+        StoredBatch stored{
+            batch->base_offset(),
+            {bytes.begin() + position, bytes.begin() + position + batch->size_bytes()}};
         std::fill(stored.as_produced.begin(), stored.as_produced.begin() + 8, std::byte{0});
-        std::fill(stored.as_produced.begin() + 12, stored.as_produced.begin() + 16, std::byte{0xff});
+        std::fill(stored.as_produced.begin() + 12, stored.as_produced.begin() + 16,
+                  std::byte{0xff});
         out.push_back(std::move(stored));
         position += batch->size_bytes();
     }

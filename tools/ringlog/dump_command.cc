@@ -64,7 +64,7 @@ io::Task<absl::StatusOr<int>> dump_segment(io::FileSystem& fs, std::string path)
                 static_cast<unsigned long>(scan.batch_count),
                 static_cast<unsigned long>(scan.valid_end),
                 static_cast<unsigned long>(scan.crc_failures),
-                scan.end == core::ScanEnd::clean ? "clean end"
+                scan.end == core::ScanEnd::clean  ? "clean end"
                 : scan.end == core::ScanEnd::torn ? "TORN"
                                                   : "INVALID DATA",
                 scan.detail.empty() ? "" : ": ", scan.detail.c_str());

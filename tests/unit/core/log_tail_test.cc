@@ -1,10 +1,11 @@
 // LogTail: appends spanning chunks, in-place patches, zero-copy views, the block-aligned write
 // ranges (zero padding, never stale memory), release and rollback.
-#include <gtest/gtest.h>
+#include "core/log_tail.h"
 
 #include <numeric>
 
-#include "core/log_tail.h"
+#include <gtest/gtest.h>
+
 #include "io/base/limits.h"
 
 namespace ringlog::core {

@@ -1,11 +1,12 @@
 // Log on the simulated file system: offsets, reads from memory and disk, rolls, retention,
 // timestamps, reopening, index rebuilds, and a randomized run checked against a model.
-#include <gtest/gtest.h>
+#include "core/log.h"
 
 #include <map>
 #include <random>
 
-#include "core/log.h"
+#include <gtest/gtest.h>
+
 #include "core/segment_names.h"
 #include "io/sim_file_system.h"
 #include "tests/support/log_test_util.h"
@@ -42,7 +43,8 @@ protected:
     }
 
     // Reads everything from `from` to the high watermark, batch by batch.
-    std::vector<testing::StoredBatch> read_all(Log& log, Offset from, size_t bytes_max = 64 * 1024) {
+    std::vector<testing::StoredBatch> read_all(Log& log, Offset from,
+                                               size_t bytes_max = 64 * 1024) {
         std::vector<testing::StoredBatch> out;
         while (from < log.high_watermark()) {
             auto result = reactor_->block_on(log.read(from, bytes_max));
@@ -215,7 +217,7 @@ TEST_F(LogTest, RetentionDeletesSegmentsOlderThanRetentionMs) {
     ASSERT_EQ(log->segment_count(), 3u);
     ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
     EXPECT_EQ(log->segment_count(), 3u);  // nothing old enough yet
-    clock_.advance_ms(58'500);  // now: first batch 60.5 s old, second 59.5 s
+    clock_.advance_ms(58'500);            // now: first batch 60.5 s old, second 59.5 s
     ASSERT_TRUE(reactor_->block_on(log->enforce_retention()).ok());
     EXPECT_EQ(log->segment_count(), 2u);
     EXPECT_EQ(log->log_start_offset(), Offset(1));
@@ -271,12 +273,14 @@ TEST_F(LogTest, MissingOrDamagedIndexesAreRebuilt) {
         close(*log);
     }
     // Remove the first segment's offset index and damage the second's time index.
-    ASSERT_TRUE(fs_.remove(segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index)).ok());
+    ASSERT_TRUE(
+        fs_.remove(segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index)).ok());
     auto names = fs_.list_dir("/data/t-0");
     ASSERT_TRUE(names.ok());
     std::string second_time_index;
     for (const auto& name : *names) {
-        if (name.ends_with(".timeindex") && name != segment_file_name(Offset(0), SegmentFileKind::time_index)) {
+        if (name.ends_with(".timeindex")
+            && name != segment_file_name(Offset(0), SegmentFileKind::time_index)) {
             second_time_index = "/data/t-0/" + name;
             break;
         }

@@ -1,8 +1,8 @@
 // SegmentIndex: floor/ceiling lookups, and that the on-disk form round-trips and that any
 // damage to it is detected rather than trusted.
-#include <gtest/gtest.h>
-
 #include "core/segment_index.h"
+
+#include <gtest/gtest.h>
 
 namespace ringlog::core {
 namespace {

@@ -1,7 +1,7 @@
 // Segment file names: zero-padded base offsets that sort like the offsets they name.
-#include <gtest/gtest.h>
-
 #include "core/segment_names.h"
+
+#include <gtest/gtest.h>
 
 namespace ringlog::core {
 namespace {
