@@ -1062,7 +1062,7 @@ class StructEmitter:
                 null_test = "example_null(seed, %d)" % salt
                 if nullable != "always":
                     null_test = "(%s) && %s" % (nullable, null_test)
-                reset = "%s = Records();" % member if kind == "records" else "%s.reset();" % member
+                reset = "%s.reset();" % member
                 inner.append("if (%s) {" % null_test)
                 inner.append("    " + reset)
                 inner.append("} else {")

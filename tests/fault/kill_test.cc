@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "core/log.h"
+#include "io/sim_file_system.h"
 #include "io/task_group.h"
 #include "io/uring_file_system.h"
 #include "tests/support/log_test_util.h"
@@ -77,8 +78,8 @@ io::Task<void> append_forever(Log& log, uint64_t first_seed, uint64_t stride, in
 }
 
 TEST(KillTest, SigkillNeverLosesAcknowledgedAppends) {
-    const uint64_t seed = std::random_device{}();
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    const uint64_t seed = io::SimFileSystem::seed_from_env(std::random_device{}());
+    SCOPED_TRACE("replay with RINGLOG_SEED=" + std::to_string(seed));
     std::mt19937_64 random(seed);
     const std::string dir = std::filesystem::temp_directory_path()
                             / ("ringlog-kill-" + std::to_string(getpid()) + "/t-0");

@@ -190,8 +190,8 @@ io::Task<void> crash_after(io::SimFileSystem& fs, int turns, bool& crashed, uint
 // each crash: every acknowledged batch is there byte for byte at its offset, and everything
 // that is there is a batch that was appended at that offset (nothing torn, nothing invented).
 TEST_F(LogFaultTest, RandomCrashesNeverLoseAcknowledgedAppends) {
-    const uint64_t seed = std::random_device{}();
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    const uint64_t seed = io::SimFileSystem::seed_from_env(std::random_device{}());
+    SCOPED_TRACE("replay with RINGLOG_SEED=" + std::to_string(seed));
     std::mt19937_64 random(seed);
     fs_ = std::make_unique<io::SimFileSystem>(seed);
     fs_->set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });

@@ -127,7 +127,7 @@ inline void fill_example(ProduceRequest::PartitionProduceData& value, int16_t /*
                          uint32_t seed) {
     value.index = example_int<int32_t>(seed, 1, 0);
     if (example_null(seed, 2)) {
-        value.records = Records();
+        value.records.reset();
     } else {
         value.records = example_records(seed, 2);
     }
@@ -331,7 +331,7 @@ inline void fill_example(FetchResponse::PartitionData& value, int16_t version, u
         value.preferred_read_replica = example_int<int32_t>(seed, 10, -1);
     }
     if (example_null(seed, 11)) {
-        value.records = Records();
+        value.records.reset();
     } else {
         value.records = example_records(seed, 11);
     }

@@ -374,8 +374,8 @@ TEST_F(LogTest, ConcurrentAppendsShareFlushes) {
 // A random mix of appends, reads, rolls, reopenings and retention, checked against a map from
 // offset to the batch that holds it.
 TEST_F(LogTest, RandomizedOperationsMatchAModel) {
-    const uint64_t seed = std::random_device{}();
-    SCOPED_TRACE("seed " + std::to_string(seed));
+    const uint64_t seed = io::SimFileSystem::seed_from_env(std::random_device{}());
+    SCOPED_TRACE("replay with RINGLOG_SEED=" + std::to_string(seed));
     std::mt19937_64 random(seed);
     LogConfig config = small_config();
     config.segment_bytes = 64 * 1024;

@@ -1,0 +1,209 @@
+#include "core/broker_config.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/strip.h>
+
+#include "io/base/status_macros.h"
+
+namespace ringlog::core {
+
+namespace {
+
+absl::string_view to_absl(std::string_view s) {
+    return absl::string_view(s.data(), s.size());
+}
+
+absl::Status bad_value(std::string_view name, std::string_view value, std::string_view expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", to_absl(name), ": '", to_absl(value), "' is not ", to_absl(expected)));
+}
+
+template <typename Int>
+absl::Status parse_int(std::string_view name, std::string_view value, Int min, Int& out) {
+    int64_t parsed = 0;
+    if (!absl::SimpleAtoi(to_absl(value), &parsed) || parsed < static_cast<int64_t>(min)) {
+        return bad_value(name, value, absl::StrCat("an integer >= ", min));
+    }
+    out = static_cast<Int>(parsed);
+    return absl::OkStatus();
+}
+
+absl::Status parse_bool(std::string_view name, std::string_view value, bool& out) {
+    if (value == "true" || value == "1" || value == "on") {
+        out = true;
+    } else if (value == "false" || value == "0" || value == "off") {
+        out = false;
+    } else {
+        return bad_value(name, value, "true or false");
+    }
+    return absl::OkStatus();
+}
+
+struct Setting {
+    std::string_view name;
+    std::string_view help;
+    absl::Status (*apply)(BrokerConfig&, std::string_view name, std::string_view value);
+};
+
+// One table for flags, the config file and --help, so the three cannot drift apart.
+constexpr Setting settings[] = {
+    {"data-dir", "folder holding one sub-folder per partition (default /var/lib/ringlog)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.data_dir = std::string(v);
+         return absl::OkStatus();
+     }},
+    {"port", "the Kafka listener's port (default 9092)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         RL_RETURN_IF_ERROR(parse_int(n, v, 0, c.port));
+         return c.port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
+    {"advertised-host", "host name clients are told to connect to (default localhost)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.advertised_host = std::string(v);
+         return absl::OkStatus();
+     }},
+    {"shards", "number of shards, one thread per core (default 0: one per core)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int(n, v, 0, c.shards);
+     }},
+    {"default-partitions", "partitions of an automatically created topic (default 1)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int(n, v, 1, c.default_partitions);
+     }},
+    {"auto-create-topics", "create a topic on first use (default true)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_bool(n, v, c.auto_create_topics);
+     }},
+    {"durability", "always | interval | none (default always)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         if (v == "always") {
+             c.log.durability = Durability::always;
+         } else if (v == "interval") {
+             c.log.durability = Durability::interval;
+         } else if (v == "none") {
+             c.log.durability = Durability::none;
+         } else {
+             return bad_value(n, v, "always, interval or none");
+         }
+         return absl::OkStatus();
+     }},
+    {"flush-interval-ms", "sync period under durability=interval (default 100)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 1, c.log.flush_interval_ms);
+     }},
+    {"segment-bytes", "roll a segment at this size (default 1 GiB)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         RL_RETURN_IF_ERROR(
+             parse_int<int64_t>(n, v, limits::segment_bytes_min, c.log.segment_bytes));
+         c.log.segment_bytes -= c.log.segment_bytes % limits::dma_alignment;
+         return absl::OkStatus();
+     }},
+    {"segment-ms", "roll a segment at this age (default one week)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 1, c.log.segment_ms);
+     }},
+    {"retention-bytes", "delete old segments beyond this size per partition (-1: no limit)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, -1, c.log.retention_bytes);
+     }},
+    {"retention-ms", "delete segments older than this (-1: keep forever; default one week)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, -1, c.log.retention_ms);
+     }},
+    {"log-tail-bytes", "memory kept per partition for recent reads (default 8 MiB)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<size_t>(n, v, 0, c.log.tail_bytes_max);
+     }},
+};
+
+absl::Status apply_file(BrokerConfig& config, const std::string& path) {
+    std::ifstream file(path);
+    if (!file) {
+        return absl::NotFoundError(absl::StrCat("--config: cannot read ", path));
+    }
+    std::string line;
+    for (int number = 1; std::getline(file, line); ++number) {
+        absl::string_view text = absl::StripAsciiWhitespace(line);
+        if (text.empty() || text[0] == '#') {
+            continue;
+        }
+        const size_t equals = text.find('=');
+        if (equals == absl::string_view::npos) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(path, ":", number, ": expected name = value"));
+        }
+        const absl::string_view name = absl::StripAsciiWhitespace(text.substr(0, equals));
+        const absl::string_view value = absl::StripAsciiWhitespace(text.substr(equals + 1));
+        absl::Status status =
+            apply_broker_setting(config, std::string_view(name.data(), name.size()),
+                                 std::string_view(value.data(), value.size()));
+        if (!status.ok()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(path, ":", number, ": ", status.message()));
+        }
+    }
+    return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status apply_broker_setting(BrokerConfig& config, std::string_view name,
+                                  std::string_view value) {
+    for (const Setting& setting : settings) {
+        if (setting.name == name) {
+            return setting.apply(config, name, value);
+        }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("unknown setting --", to_absl(name)));
+}
+
+absl::StatusOr<BrokerConfig> parse_broker_config(std::span<const std::string_view> args) {
+    // Pairs of (name, value), accepting both "--name value" and "--name=value".
+    std::vector<std::pair<std::string_view, std::string_view>> given;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        if (arg.substr(0, 2) != "--") {
+            return absl::InvalidArgumentError(
+                absl::StrCat("unexpected argument '", to_absl(arg), "'"));
+        }
+        arg.remove_prefix(2);
+        const size_t equals = arg.find('=');
+        if (equals != std::string_view::npos) {
+            given.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
+        } else if (i + 1 < args.size()) {
+            given.emplace_back(arg, args[++i]);
+        } else {
+            return absl::InvalidArgumentError(absl::StrCat("--", to_absl(arg), " needs a value"));
+        }
+    }
+    BrokerConfig config;
+    for (const auto& [name, value] : given) {
+        if (name == "config") {
+            RL_RETURN_IF_ERROR(apply_file(config, std::string(value)));
+        }
+    }
+    for (const auto& [name, value] : given) {
+        if (name != "config") {
+            RL_RETURN_IF_ERROR(apply_broker_setting(config, name, value));
+        }
+    }
+    return config;
+}
+
+std::string broker_usage() {
+    std::ostringstream out;
+    out << "usage: ringlogd [--name value]...\n\n  --config FILE  settings as 'name = value' "
+           "lines; "
+           "flags override them\n";
+    for (const Setting& setting : settings) {
+        out << "  --" << setting.name << "  " << setting.help << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace ringlog::core

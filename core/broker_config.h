@@ -1,0 +1,41 @@
+// The broker's settings, from flags and an optional config file. Flag names are fixed because
+// operators' scripts rely on them: --data-dir, --port, --advertised-host, --shards, --config.
+// A config file holds the same names without the dashes, one `name = value` per line; flags
+// given on the command line win over the file.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <absl/status/statusor.h>
+
+#include "core/log_config.h"
+
+namespace ringlog::core {
+
+struct BrokerConfig {
+    std::string data_dir = "/var/lib/ringlog";
+    int port = 9092;
+    std::string advertised_host = "localhost";
+    int shards = 0;  // 0: one per core
+    int default_partitions = 1;
+    bool auto_create_topics = true;
+    int64_t retention_check_interval_ms = 60'000;
+    LogConfig log;  // defaults for every partition's log
+};
+
+// Parses argv-style arguments (without the program name). `--config FILE` is read first and
+// the other flags override what it says. kInvalidArgument names the offending flag or line.
+[[nodiscard]] absl::StatusOr<BrokerConfig> parse_broker_config(
+    std::span<const std::string_view> args);
+
+// Applies one setting by name (a flag without its dashes, or a config-file key).
+[[nodiscard]] absl::Status apply_broker_setting(BrokerConfig& config, std::string_view name,
+                                                std::string_view value);
+
+// The text of `ringlogd --help`.
+std::string broker_usage();
+
+}  // namespace ringlog::core
