@@ -218,6 +218,7 @@ io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset ba
 // ---------------------------------------------------------------------------------------------
 // Append
 
+// Checks every header; the CRC is checked by store(), as the bytes are copied.
 absl::Status Log::validate(std::span<const std::byte> batches) const {
     if (batches.empty()) {
         return absl::InvalidArgumentError("no record batch to append");
@@ -231,7 +232,6 @@ absl::Status Log::validate(std::span<const std::byte> batches) const {
                                                            " bytes exceeds the maximum of ",
                                                            limits::batch_bytes_max));
         }
-        RL_RETURN_IF_ERROR(batch.validate_crc());
         position += batch.size_bytes();
     }
     return absl::OkStatus();
@@ -246,14 +246,28 @@ bool Log::needs_roll(size_t incoming_bytes) const {
            || clock_.now_ms() - segment.created_ms() >= config_.segment_ms;
 }
 
-void Log::store(std::span<const std::byte> batches, AppendResult& result) {
+absl::Status Log::store(std::span<const std::byte> batches, AppendResult& result) {
     Segment& segment = active();
+    const uint64_t start = tail_->end();
+    RL_ASSERT(start == segment.size_bytes());
+    // Copy first, checking each batch's CRC-32C on the copy; a mismatch takes the copy back
+    // before anything else has seen it.
+    absl::Status crc_status;
+    for_each_batch(batches, [&](size_t position, const RecordBatchView& batch) {
+        const uint32_t crc = tail_->append_and_crc(batches.subspan(position, batch.size_bytes()),
+                                                   net::kafka::batch_crc_begin);
+        if (crc != batch.crc() && crc_status.ok()) {
+            crc_status = absl::DataLossError(absl::StrCat(
+                "CRC mismatch in batch ", position, ": stored ", batch.crc(), " computed ", crc));
+        }
+    });
+    if (!crc_status.ok()) {
+        tail_->truncate(start);
+        return crc_status;
+    }
     if (segment.size_bytes() == 0) {
         segment.set_created_ms(clock_.now_ms());
     }
-    const uint64_t start = tail_->end();
-    RL_ASSERT(start == segment.size_bytes());
-    tail_->append(batches);
     Offset offset = next_offset_;
     result.base_offset = offset;
     for_each_batch(batches, [&](size_t position, const RecordBatchView& batch) {
@@ -274,6 +288,7 @@ void Log::store(std::span<const std::byte> batches, AppendResult& result) {
     result.last_offset = offset - 1;
     next_offset_ = offset;
     ++stats_.appends;
+    return absl::OkStatus();
 }
 
 io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> batches) {
@@ -309,7 +324,7 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
     }
 
     AppendResult result;
-    store(batches, result);
+    RL_CO_RETURN_IF_ERROR(store(batches, result));
 
     if (config_.durability != Durability::always) {
         if (dirty_bytes() >= tail_->chunk_bytes()) {

@@ -134,7 +134,7 @@ private:
     io::Task<absl::StatusOr<std::shared_ptr<Segment>>> create_segment(Offset base_offset);
 
     absl::Status validate(std::span<const std::byte> batches) const;
-    void store(std::span<const std::byte> batches, AppendResult& result);
+    [[nodiscard]] absl::Status store(std::span<const std::byte> batches, AppendResult& result);
     bool needs_roll(size_t incoming_bytes) const;
     io::Task<absl::Status> roll();
 

@@ -5,6 +5,7 @@
 
 #include "io/base/assert.h"
 #include "io/base/limits.h"
+#include "net/kafka/crc32c.h"
 
 namespace ringlog::core {
 
@@ -68,6 +69,29 @@ void LogTail::append(std::span<const std::byte> bytes) {
         end_ += count;
         bytes = bytes.subspan(count);
     }
+}
+
+uint32_t LogTail::append_and_crc(std::span<const std::byte> bytes, size_t crc_from) {
+    constexpr size_t block_bytes = 16 * 1024;  // well inside a 32 KiB L1 data cache
+    uint32_t crc = 0;
+    size_t done = 0;
+    while (done < bytes.size()) {
+        if (chunks_.empty() || end_ == chunks_.back().position + chunk_bytes_) {
+            add_chunk(end_);
+        }
+        const Chunk& chunk = chunks_.back();
+        const size_t offset = end_ - chunk.position;
+        const size_t count = std::min({bytes.size() - done, chunk_bytes_ - offset, block_bytes});
+        std::byte* target = chunk.buffer->data() + offset;
+        std::memcpy(target, bytes.data() + done, count);
+        if (done + count > crc_from) {
+            const size_t skip = crc_from > done ? crc_from - done : 0;
+            crc = net::kafka::crc32c({target + skip, count - skip}, crc);
+        }
+        end_ += count;
+        done += count;
+    }
+    return crc;
 }
 
 void LogTail::overwrite(uint64_t position, std::span<const std::byte> bytes) {

@@ -26,10 +26,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Runs write 1 GiB: long enough that the host's write-back cache bursts (LIMITS.md D3) do not
-// decide the result, short enough for a 2-core CI-sized machine.
-constexpr int64_t file_bytes = 2048LL * 1024 * 1024;
-constexpr int64_t bytes_per_run = 1024LL * 1024 * 1024;
+// Each run writes $RINGLOG_BENCH_MIB (default 1024) MiB into a file of twice that size. Longer
+// runs get closer to the disk's sustained rate (LIMITS.md D2) and away from the host's
+// write-back cache bursts (D3).
+int64_t run_mib() {
+    const char* value = std::getenv("RINGLOG_BENCH_MIB");
+    return value != nullptr ? std::max(64L, std::atol(value)) : 1024;
+}
+
+const int64_t bytes_per_run = run_mib() * 1024 * 1024;
+const int64_t file_bytes = 2 * bytes_per_run;
 constexpr size_t record_bytes = 1024;
 
 std::string bench_dir() {

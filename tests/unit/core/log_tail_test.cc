@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "io/base/limits.h"
+#include "net/kafka/crc32c.h"
 
 namespace ringlog::core {
 namespace {
@@ -140,6 +141,27 @@ TEST(LogTail, EmptyPoolFallsBackToStandaloneChunksAndCountsIt) {
     std::vector<std::byte> out(130 * 1024);
     tail.copy_out(0, out);
     EXPECT_EQ(out, pattern(130 * 1024, 11));
+}
+
+}  // namespace
+}  // namespace ringlog::core
+
+namespace ringlog::core {
+namespace {
+
+TEST(LogTail, AppendAndCrcChecksumsWhatLandsAcrossChunks) {
+    io::BufferPool pool(64 * 1024, 8);
+    LogTail tail(&pool, 0);
+    tail.append(pattern(1000, 12));  // start mid-chunk
+    const auto data = pattern(150 * 1024 + 7, 13);
+    for (size_t crc_from : {size_t{0}, size_t{21}, size_t{70 * 1024}}) {
+        const uint64_t start = tail.end();
+        const uint32_t crc = tail.append_and_crc(data, crc_from);
+        EXPECT_EQ(crc, net::kafka::crc32c(std::span(data).subspan(crc_from))) << crc_from;
+        std::vector<std::byte> out(data.size());
+        tail.copy_out(start, out);
+        EXPECT_EQ(out, data);
+    }
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+// Broker settings from flags and a config file: the fixed flag names, both flag spellings,
+// flags overriding the file, and clear errors for anything wrong.
+#include "core/broker_config.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace ringlog::core {
+namespace {
+
+absl::StatusOr<BrokerConfig> parse(std::vector<std::string_view> args) {
+    return parse_broker_config(args);
+}
+
+TEST(BrokerConfig, DefaultsAreTheEmbeddedSetup) {
+    auto config = parse({});
+    ASSERT_TRUE(config.ok());
+    EXPECT_EQ(config->port, 9092);
+    EXPECT_EQ(config->shards, 0);
+    EXPECT_EQ(config->log.durability, Durability::always);
+}
+
+TEST(BrokerConfig, ReadsTheFixedFlagNamesInBothSpellings) {
+    auto config = parse({"--data-dir", "/srv/log", "--port=19092", "--advertised-host", "b1",
+                         "--shards", "2", "--durability", "interval", "--segment-bytes", "1048576",
+                         "--retention-ms", "-1", "--auto-create-topics", "false"});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->data_dir, "/srv/log");
+    EXPECT_EQ(config->port, 19092);
+    EXPECT_EQ(config->advertised_host, "b1");
+    EXPECT_EQ(config->shards, 2);
+    EXPECT_EQ(config->log.durability, Durability::interval);
+    EXPECT_EQ(config->log.segment_bytes, 1048576);
+    EXPECT_EQ(config->log.retention_ms, -1);
+    EXPECT_FALSE(config->auto_create_topics);
+}
+
+TEST(BrokerConfig, FlagsOverrideTheConfigFile) {
+    const auto path = std::filesystem::temp_directory_path() / "ringlog-config-test.conf";
+    {
+        std::ofstream file(path);
+        file << "# a comment\n\nport = 7000\ndata-dir = /from/file\n  durability=none  \n";
+    }
+    auto config = parse({"--port", "7001", "--config", path.string()});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->port, 7001);
+    EXPECT_EQ(config->data_dir, "/from/file");
+    EXPECT_EQ(config->log.durability, Durability::none);
+    std::filesystem::remove(path);
+}
+
+TEST(BrokerConfig, BadInputIsAClearError) {
+    EXPECT_NE(parse({"--port", "x"}).status().message().find("--port"), absl::string_view::npos);
+    EXPECT_FALSE(parse({"--port", "70000"}).ok());
+    EXPECT_FALSE(parse({"--durability", "sometimes"}).ok());
+    EXPECT_FALSE(parse({"--no-such-flag", "1"}).ok());
+    EXPECT_FALSE(parse({"--port"}).ok());
+    EXPECT_FALSE(parse({"stray"}).ok());
+    EXPECT_EQ(parse({"--config", "/nonexistent/ringlog.conf"}).status().code(),
+              absl::StatusCode::kNotFound);
+    const auto path = std::filesystem::temp_directory_path() / "ringlog-config-bad.conf";
+    {
+        std::ofstream file(path);
+        file << "port = 1\nthis line has no equals sign\n";
+    }
+    auto bad = parse({"--config", path.string()});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find(":2:"), absl::string_view::npos) << bad.status();
+    std::filesystem::remove(path);
+}
+
+TEST(BrokerConfig, UsageListsEverySetting) {
+    const std::string usage = broker_usage();
+    for (const char* name : {"--data-dir", "--port", "--advertised-host", "--shards", "--config"}) {
+        EXPECT_NE(usage.find(name), std::string::npos) << name;
+    }
+}
+
+}  // namespace
+}  // namespace ringlog::core
