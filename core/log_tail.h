@@ -44,9 +44,9 @@ public:
     // Copies bytes to the end of the tail.
     void append(std::span<const std::byte> bytes);
 
-    // Copies bytes to the end of the tail and returns the CRC-32C of bytes[crc_from, end) as it
-    // lands in the tail: each block is checksummed right after it is copied, while it is still
-    // in the L1 cache, so the bytes come from memory once instead of twice.
+    // Copies bytes to the end of the tail and returns the CRC-32C of bytes[crc_from, end): each
+    // block is checksummed right after it is copied, while it is still in the L1 cache, so the
+    // bytes come from memory once instead of twice.
     uint32_t append_and_crc(std::span<const std::byte> bytes, size_t crc_from);
 
     // Overwrites bytes already in the tail (to patch a batch's base offset in place).

@@ -45,7 +45,12 @@ void BM_Crc32c_Portable(benchmark::State& state) {
     run<net::kafka::crc32c_portable>(state);
 }
 
-BENCHMARK(BM_Crc32c_Hardware)->Arg(1024)->Arg(64 * 1024)->Arg(1024 * 1024);
+BENCHMARK(BM_Crc32c_Hardware)
+    ->Arg(1024)
+    ->Arg(4 * 1024)
+    ->Arg(16 * 1024)
+    ->Arg(64 * 1024)
+    ->Arg(1024 * 1024);
 BENCHMARK(BM_Crc32c_Portable)->Arg(1024)->Arg(64 * 1024)->Arg(1024 * 1024);
 
 }  // namespace
