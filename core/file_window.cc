@@ -2,23 +2,15 @@
 
 #include <algorithm>
 
+#include "io/base/align.h"
 #include "io/base/assert.h"
 #include "io/base/limits.h"
 #include "io/base/status_macros.h"
 
 namespace ringlog::core {
 
-namespace {
-
-uint64_t align_down(uint64_t value) {
-    return value / limits::dma_alignment * limits::dma_alignment;
-}
-
-uint64_t align_up(uint64_t value) {
-    return align_down(value + limits::dma_alignment - 1);
-}
-
-}  // namespace
+using base::align_down;
+using base::align_up;
 
 io::Task<absl::Status> FileWindow::ensure(uint64_t position, uint64_t length) {
     const uint64_t end = std::min(position + length, limit_);

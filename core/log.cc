@@ -8,6 +8,7 @@
 #include "core/file_window.h"
 #include "core/segment_names.h"
 #include "core/segment_scanner.h"
+#include "io/base/align.h"
 #include "io/base/assert.h"
 #include "io/base/limits.h"
 #include "io/base/status_macros.h"
@@ -15,17 +16,12 @@
 
 namespace ringlog::core {
 
+using base::align_down;
+using base::align_up;
+
 namespace {
 
 using net::kafka::RecordBatchView;
-
-uint64_t align_down(uint64_t value) {
-    return value / limits::dma_alignment * limits::dma_alignment;
-}
-
-uint64_t align_up(uint64_t value) {
-    return align_down(value + limits::dma_alignment - 1);
-}
 
 BatchInfo info_of(const RecordBatchView& batch, Offset base_offset) {
     return {base_offset, base_offset + batch.last_offset_delta(), batch.max_timestamp(),

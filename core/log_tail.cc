@@ -3,23 +3,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "io/base/align.h"
 #include "io/base/assert.h"
 #include "io/base/limits.h"
 #include "net/kafka/crc32c.h"
 
 namespace ringlog::core {
 
-namespace {
-
-uint64_t align_down(uint64_t value) {
-    return value / limits::dma_alignment * limits::dma_alignment;
-}
-
-uint64_t align_up(uint64_t value) {
-    return align_down(value + limits::dma_alignment - 1);
-}
-
-}  // namespace
+using base::align_down;
+using base::align_up;
 
 LogTail::LogTail(io::BufferPool* pool, uint64_t start, std::span<const std::byte> head_page)
     : pool_(pool),

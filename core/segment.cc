@@ -106,32 +106,6 @@ std::string Segment::time_index_path() const {
     return segment_path(dir_, base_offset_, SegmentFileKind::time_index);
 }
 
-namespace {
-
-io::Task<absl::StatusOr<std::vector<std::byte>>> read_small_file(io::FileSystem& fs,
-                                                                 std::string path) {
-    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
-                           co_await fs.open(path, {.read_only = true, .direct = false}));
-    RL_CO_ASSIGN_OR_RETURN(uint64_t size, file->size());
-    std::vector<std::byte> bytes(size);
-    RL_CO_ASSIGN_OR_RETURN(size_t count, co_await io::read_all(*file, 0, bytes));
-    bytes.resize(count);
-    RL_CO_RETURN_IF_ERROR(co_await file->close());
-    co_return bytes;
-}
-
-io::Task<absl::Status> write_small_file(io::FileSystem& fs, std::string path,
-                                        std::vector<std::byte> bytes) {
-    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
-                           co_await fs.open(path, {.create = true, .direct = false}));
-    RL_CO_RETURN_IF_ERROR(co_await file->truncate(0));
-    RL_CO_RETURN_IF_ERROR(co_await io::write_all(*file, 0, bytes));
-    RL_CO_RETURN_IF_ERROR(co_await file->datasync());
-    co_return co_await file->close();
-}
-
-}  // namespace
-
 io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset next_offset) {
     reset();
     RL_CO_ASSIGN_OR_RETURN(uint64_t file_size, file_->size());
@@ -139,9 +113,9 @@ io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset 
         co_return false;
     }
     RL_CO_ASSIGN_OR_RETURN(std::vector<std::byte> offset_bytes,
-                           co_await read_small_file(fs, offset_index_path()));
+                           co_await io::read_whole_file(fs, offset_index_path()));
     RL_CO_ASSIGN_OR_RETURN(std::vector<std::byte> time_bytes,
-                           co_await read_small_file(fs, time_index_path()));
+                           co_await io::read_whole_file(fs, time_index_path()));
     absl::StatusOr<SegmentIndex> offsets = SegmentIndex::deserialize(offset_bytes);
     absl::StatusOr<SegmentIndex> times = SegmentIndex::deserialize(time_bytes);
     if (!offsets.ok() || !times.ok()) {
@@ -175,8 +149,8 @@ io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset 
 
 io::Task<absl::Status> Segment::write_indexes(io::FileSystem& fs) {
     RL_CO_RETURN_IF_ERROR(
-        co_await write_small_file(fs, offset_index_path(), offset_index_.serialize()));
-    co_return co_await write_small_file(fs, time_index_path(), time_index_.serialize());
+        co_await io::write_whole_file(fs, offset_index_path(), offset_index_.serialize()));
+    co_return co_await io::write_whole_file(fs, time_index_path(), time_index_.serialize());
 }
 
 }  // namespace ringlog::core

@@ -43,4 +43,25 @@ Task<absl::StatusOr<size_t>> read_all(File& file, uint64_t position, std::span<s
     co_return done;
 }
 
+Task<absl::StatusOr<std::vector<std::byte>>> read_whole_file(FileSystem& fs, std::string path) {
+    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                           co_await fs.open(path, {.read_only = true, .direct = false}));
+    RL_CO_ASSIGN_OR_RETURN(uint64_t size, file->size());
+    std::vector<std::byte> bytes(size);
+    RL_CO_ASSIGN_OR_RETURN(size_t count, co_await read_all(*file, 0, bytes));
+    bytes.resize(count);
+    RL_CO_RETURN_IF_ERROR(co_await file->close());
+    co_return bytes;
+}
+
+Task<absl::Status> write_whole_file(FileSystem& fs, std::string path,
+                                    std::vector<std::byte> bytes) {
+    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                           co_await fs.open(path, {.create = true, .direct = false}));
+    RL_CO_RETURN_IF_ERROR(co_await file->truncate(0));
+    RL_CO_RETURN_IF_ERROR(co_await write_all(*file, 0, bytes));
+    RL_CO_RETURN_IF_ERROR(co_await file->datasync());
+    co_return co_await file->close();
+}
+
 }  // namespace ringlog::io

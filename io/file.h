@@ -108,4 +108,12 @@ public:
                                                     std::span<std::byte> buffer,
                                                     int fixed_index = -1);
 
+// A small file read whole through the page cache (not O_DIRECT): indexes, config.
+[[nodiscard]] Task<absl::StatusOr<std::vector<std::byte>>> read_whole_file(FileSystem& fs,
+                                                                           std::string path);
+
+// Replaces a small file's contents (created if missing) and syncs them before completing.
+[[nodiscard]] Task<absl::Status> write_whole_file(FileSystem& fs, std::string path,
+                                                  std::vector<std::byte> bytes);
+
 }  // namespace ringlog::io

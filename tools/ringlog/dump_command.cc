@@ -72,13 +72,7 @@ io::Task<absl::StatusOr<int>> dump_segment(io::FileSystem& fs, std::string path)
 }
 
 io::Task<absl::StatusOr<int>> dump_index(io::FileSystem& fs, std::string path, bool time_index) {
-    RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
-                           co_await fs.open(path, {.read_only = true, .direct = false}));
-    RL_CO_ASSIGN_OR_RETURN(uint64_t size, file->size());
-    std::vector<std::byte> bytes(size);
-    RL_CO_ASSIGN_OR_RETURN(size_t count, co_await io::read_all(*file, 0, bytes));
-    bytes.resize(count);
-    (void)co_await file->close();
+    RL_CO_ASSIGN_OR_RETURN(std::vector<std::byte> bytes, co_await io::read_whole_file(fs, path));
     std::printf("%s\n", path.c_str());
     absl::StatusOr<core::SegmentIndex> index = core::SegmentIndex::deserialize(bytes);
     if (!index.ok()) {
