@@ -2,6 +2,8 @@
 // short writes, and simulated power loss at random moments (everything never synced is dropped
 // or torn). The promise checked every time: an acknowledged append under `always` survives,
 // byte for byte, and nothing partial is ever read.
+#include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -164,6 +166,58 @@ TEST_F(LogFaultTest, ShortWritesAreCompleted) {
     fs_->set_faults({});
     auto reopened = open();
     EXPECT_EQ(contents(*reopened), acknowledged);
+    ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
+}
+
+// Waits (on the loop, never by sleeping the thread) until `done` holds or ten seconds pass.
+io::Task<bool> wait_until(std::function<bool()> done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            co_return false;
+        }
+        co_await io::Reactor::current().sleep_for(std::chrono::milliseconds(1));
+    }
+    co_return true;
+}
+
+TEST_F(LogFaultTest, IntervalPolicySyncsOnItsTimer) {
+    LogConfig interval = config();
+    interval.durability = Durability::interval;
+    interval.flush_interval_ms = 2;
+    auto log = *reactor_->block_on(Log::open(*fs_, dir, interval, clock_));
+    auto batch = make_batch(1, 3, 100);
+    auto result = reactor_->block_on(log->append(batch));
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(log->high_watermark(), Offset(3));  // acknowledged and readable at once
+    const uint64_t syncs_before = fs_->stats().syncs;
+    // Nobody asks for a flush: the timer alone must make the append durable.
+    ASSERT_TRUE(reactor_->block_on(
+        wait_until([&] { return fs_->stats().syncs > syncs_before && log->stats().syncs > 0; })));
+    fs_->crash(io::CrashMode::drop_unsynced);
+    (void)reactor_->block_on(log->close());
+    auto reopened = open();
+    const std::map<int64_t, std::vector<std::byte>> expected{{0, batch}};
+    EXPECT_EQ(contents(*reopened), expected);
+    ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
+}
+
+TEST_F(LogFaultTest, NonePolicySyncsOnClose) {
+    LogConfig none = config();
+    none.durability = Durability::none;
+    auto log = *reactor_->block_on(Log::open(*fs_, dir, none, clock_));
+    std::map<int64_t, std::vector<std::byte>> appended;
+    for (int i = 0; i < 20; ++i) {
+        auto batch = make_batch(i, 2, 500);
+        auto result = reactor_->block_on(log->append(batch));
+        ASSERT_TRUE(result.ok());
+        appended[result->base_offset.value()] = batch;
+    }
+    EXPECT_EQ(contents(*log), appended);
+    ASSERT_TRUE(reactor_->block_on(log->close()).ok());
+    fs_->crash(io::CrashMode::drop_unsynced);
+    auto reopened = open();
+    EXPECT_EQ(contents(*reopened), appended);
     ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
 }
 
