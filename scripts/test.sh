@@ -15,6 +15,7 @@ rm -f build/ctest-*.log  # the closing count below sums only this run's logs
 
 echo "== format check"
 scripts/check_format.sh
+scripts/tidy.sh
 
 echo "== release build"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DRINGLOG_WERROR=ON >/dev/null
