@@ -67,6 +67,32 @@ constexpr Setting settings[] = {
          c.advertised_host = std::string(v);
          return absl::OkStatus();
      }},
+    {"listen-host", "address the Kafka listener binds (default 0.0.0.0: every interface)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.listen_host = std::string(v);
+         return absl::OkStatus();
+     }},
+    {"advertise-shards",
+     "each shard listens on port + its index and is its own broker id in Metadata, so clients "
+     "reach the core owning a partition directly (default false)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_bool(n, v, c.advertise_shards);
+     }},
+    {"request-bytes-max",
+     "largest request frame; a bigger one closes the connection (default "
+     "100 MiB)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         int64_t bytes = 0;
+         RL_RETURN_IF_ERROR(parse_int<int64_t>(n, v, 1024, bytes));
+         c.request_bytes_max = static_cast<size_t>(bytes);
+         return absl::OkStatus();
+     }},
+    {"message-max-bytes",
+     "largest record batch a topic accepts unless its max.message.bytes "
+     "says otherwise (default 1048588)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int(n, v, 64, c.max_message_bytes);
+     }},
     {"shards", "number of shards, one thread per core (default 0: one per core)",
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int(n, v, 0, c.shards);
@@ -175,6 +201,9 @@ absl::StatusOr<BrokerConfig> parse_broker_config(std::span<const std::string_vie
         const size_t equals = arg.find('=');
         if (equals != std::string_view::npos) {
             given.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
+        } else if (arg == "advertise-shards"
+                   && (i + 1 == args.size() || args[i + 1].substr(0, 2) == "--")) {
+            given.emplace_back(arg, "true");  // a bare switch
         } else if (i + 1 < args.size()) {
             given.emplace_back(arg, args[++i]);
         } else {

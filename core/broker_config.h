@@ -4,6 +4,7 @@
 // given on the command line win over the file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -19,7 +20,11 @@ struct BrokerConfig {
     std::string data_dir = "/var/lib/ringlog";
     int port = 9092;
     std::string advertised_host = "localhost";
-    int shards = 0;  // 0: one per core
+    std::string listen_host = "0.0.0.0";
+    bool advertise_shards = false;
+    size_t request_bytes_max = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes
+    int32_t max_message_bytes = 1024 * 1024 + 12;  // Kafka's message.max.bytes
+    int shards = 0;                                // 0: one per core
     int default_partitions = 1;
     bool auto_create_topics = true;
     int64_t retention_check_interval_ms = 60'000;

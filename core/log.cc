@@ -287,7 +287,8 @@ absl::Status Log::store(std::span<const std::byte> batches, AppendResult& result
     return absl::OkStatus();
 }
 
-io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> batches) {
+io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> batches,
+                                                   AppendWait wait) {
     RL_CO_RETURN_IF_ERROR(validate(batches));
     while (true) {
         if (closing_ || closed_) {
@@ -323,6 +324,7 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
     RL_CO_RETURN_IF_ERROR(store(batches, result));
 
     if (config_.durability != Durability::always) {
+        watermark_moved_.notify_all();
         if (dirty_bytes() >= tail_->chunk_bytes()) {
             write_requested_ = true;
             work_.notify_all();
@@ -332,6 +334,9 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
     const uint64_t generation = rollback_generation_;
     sync_requested_ = true;
     work_.notify_all();
+    if (wait == AppendWait::in_memory) {
+        co_return result;  // the flusher syncs it with the next group; readers see it then
+    }
     while (true) {
         if (rollback_generation_ != generation) {
             co_return last_flush_error_;  // our bytes were dropped: not acknowledged
@@ -449,6 +454,7 @@ io::Task<absl::Status> Log::flush_locked(bool sync) {
     if (need_sync) {
         durable_end_ = end;
         durable_offset_ = end_offset;
+        watermark_moved_.notify_all();
     }
     // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
     if (end > config_.tail_bytes_max) {
@@ -489,9 +495,10 @@ io::Task<absl::Status> Log::write_tail(uint64_t from, bool dsync) {
 }
 
 void Log::roll_back_unflushed(const absl::Status& cause) {
-    // Nothing past durable_end_ was acknowledged (under `always` an append completes only once
-    // synced) and nothing past durable_offset_ was readable, so dropping it loses nothing
-    // anyone was promised. The next flush rewrites the file from durable_end_.
+    // Nothing past durable_end_ was acknowledged as durable (under `always` an append waits for
+    // its sync unless it asked for AppendWait::in_memory, Kafka's acks=1, which promises
+    // nothing across a failure) and nothing past durable_offset_ was readable, so dropping it
+    // loses nothing anyone was promised. The next flush rewrites the file from durable_end_.
     (void)cause;
     tail_->truncate(durable_end_);
     active().truncate_to(durable_end_, durable_offset_);
@@ -804,6 +811,7 @@ io::Task<absl::Status> Log::close() {
     closed_ = true;
     flushed_.notify_all();
     roll_done_.notify_all();
+    watermark_moved_.notify_all();
     co_return status;
 }
 

@@ -43,6 +43,13 @@ struct AppendResult {
     Offset last_offset;
 };
 
+// How long append() waits. Kafka's acks=1 is acknowledged once the batch is in the log's
+// memory; acks=all (and every append under the `always` policy by default) once it is durable.
+enum class AppendWait {
+    policy,     // as the log's durability policy says
+    in_memory,  // return as soon as the batch is stored in the tail, whatever the policy
+};
+
 struct LogReadResult {
     // The concatenation of these views is a run of whole record batches.
     std::vector<io::BufferView> views;
@@ -76,7 +83,8 @@ public:
 
     // `batches` holds one or more RecordBatch v2; they are validated first and stored with
     // consecutive offsets.
-    [[nodiscard]] io::Task<absl::StatusOr<AppendResult>> append(std::span<const std::byte> batches);
+    [[nodiscard]] io::Task<absl::StatusOr<AppendResult>> append(
+        std::span<const std::byte> batches, AppendWait wait = AppendWait::policy);
 
     // Whole batches from the one holding `from`, up to bytes_max (but always at least one
     // batch, as Fetch v3+ requires). kOutOfRange outside [log start, high watermark].
@@ -114,6 +122,10 @@ public:
     uint64_t size_bytes() const;
 
     const LogStats& stats() const { return stats_; }
+
+    // Notified whenever the high watermark may have moved (an append under `interval` or
+    // `none`, a sync under `always`), and when the log closes: long-poll fetches wait on it.
+    io::Notify& watermark_moved() { return watermark_moved_; }
 
     const LogConfig& config() const { return config_; }
 
@@ -181,6 +193,7 @@ private:
     io::Notify work_;             // wakes the flusher
     io::Notify flushed_;          // a flush or prewrite step finished (or failed)
     io::Notify roll_done_;
+    io::Notify watermark_moved_;
     io::TaskGroup background_;
     io::BufferRef zeros_;
 

@@ -1,0 +1,187 @@
+// Produce (key 0): append each partition's record batches to its log on the shard that owns it.
+// Partitions of one request are appended concurrently: those of one shard share its flushes
+// (group commit), and shards work in parallel. acks=all completes when the bytes are durable,
+// acks=1 once they are in the log's memory, acks=0 sends no response (DESIGN.md, "The log").
+// Only magic v2 batches are accepted, though Produce is advertised from v0: librdkafka 2.0.2
+// compresses only for a broker whose Produce range includes v0 (CLIENT-VERSIONS.md).
+#include "net/kafka/generated/produce.h"
+
+#include <vector>
+
+#include "core/api/handlers.h"
+#include "core/clock.h"
+#include "io/base/status_macros.h"
+#include "io/task_group.h"
+#include "net/kafka/record_batch.h"
+
+namespace ringlog::core::api {
+namespace {
+
+using net::kafka::ProduceRequest;
+using net::kafka::ProduceResponse;
+
+struct ProduceItem {
+    std::string_view topic;
+    int32_t partition;
+    net::kafka::ByteView records;
+    ProduceResponse::PartitionProduceResponse* out;
+};
+
+// Checks what the log does not: every batch is magic v2 and within the topic's size limit.
+ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes) {
+    if (records.empty()) {
+        return ErrorCode::corrupt_message;
+    }
+    size_t position = 0;
+    while (position < records.size()) {
+        const net::kafka::ByteView rest = records.subspan(position);
+        constexpr size_t magic_position = 16;
+        if (rest.size() <= magic_position) {
+            return ErrorCode::corrupt_message;
+        }
+        if (static_cast<int8_t>(rest[magic_position]) != 2) {
+            return ErrorCode::unsupported_for_message_format;
+        }
+        absl::StatusOr<net::kafka::RecordBatchView> batch =
+            net::kafka::RecordBatchView::parse(rest);
+        if (!batch.ok()) {
+            return ErrorCode::corrupt_message;
+        }
+        if (batch->size_bytes() > static_cast<size_t>(max_message_bytes)) {
+            return ErrorCode::message_too_large;
+        }
+        position += batch->size_bytes();
+    }
+    return ErrorCode::none;
+}
+
+// LogAppendTime topics: the broker's clock replaces maxTimestamp, which changes the CRC, so
+// the CRC is checked on the client's bytes first and the edit goes into a copy.
+absl::StatusOr<std::vector<std::byte>> stamp_log_append_time(net::kafka::ByteView records,
+                                                             int64_t now_ms) {
+    std::vector<std::byte> copy(records.begin(), records.end());
+    size_t position = 0;
+    while (position < copy.size()) {
+        RL_ASSIGN_OR_RETURN(auto batch, net::kafka::RecordBatchView::parse(
+                                            net::kafka::ByteView(copy).subspan(position)));
+        RL_RETURN_IF_ERROR(batch.validate_crc());
+        const std::span<std::byte> bytes = std::span(copy).subspan(position, batch.size_bytes());
+        net::kafka::set_max_timestamp_and_log_append_time(bytes, now_ms);
+        position += bytes.size();
+    }
+    return copy;
+}
+
+io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks) {
+    ProduceResponse::PartitionProduceResponse& out = *item.out;
+    Partition* found = local.find(item.topic, item.partition);
+    if (found == nullptr) {
+        out.error_code = code(local.catalog().find(item.topic) != nullptr
+                                  ? ErrorCode::not_leader_or_follower
+                                  : ErrorCode::unknown_topic_or_partition);
+        co_return;
+    }
+    Partition::Use partition = found->use();
+    const ErrorCode checked = check_batches(item.records, partition->max_message_bytes());
+    if (checked != ErrorCode::none) {
+        out.error_code = code(checked);
+        co_return;
+    }
+    const AppendWait wait = acks == -1 ? AppendWait::policy : AppendWait::in_memory;
+    absl::StatusOr<AppendResult> appended;
+    if (partition->timestamp_policy() == TimestampPolicy::log_append_time) {
+        const int64_t now_ms = Clock::system().now_ms();
+        absl::StatusOr<std::vector<std::byte>> stamped =
+            stamp_log_append_time(item.records, now_ms);
+        if (!stamped.ok()) {
+            out.error_code = code(ErrorCode::corrupt_message);
+            co_return;
+        }
+        appended = co_await partition->log().append(*stamped, wait);
+        out.log_append_time_ms = now_ms;
+    } else {
+        appended = co_await partition->log().append(item.records, wait);
+    }
+    if (!appended.ok()) {
+        out.error_code = code(error_for_storage(appended.status()));
+        co_return;
+    }
+    out.base_offset = appended->base_offset.value();
+    out.log_start_offset = partition->log().log_start_offset().value();
+}
+
+// On the owning shard: every item of this shard at once.
+io::Task<void> append_on_shard(ShardLocal& local, std::vector<ProduceItem> items, int16_t acks) {
+    io::TaskGroup appends;
+    for (const ProduceItem& item : items) {
+        appends.spawn(append_one(local, item, acks));
+    }
+    co_await appends.wait_idle();
+}
+
+io::Task<void> append_remote(Broker& broker, ShardId shard, std::vector<ProduceItem> items,
+                             int16_t acks) {
+    auto call = [&broker, shard, items = std::move(items), acks]() mutable {
+        return append_on_shard(broker.local_of(shard), std::move(items), acks);
+    };
+    co_await broker.shards().submit_to(shard, std::move(call));
+}
+
+}  // namespace
+
+io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body) {
+    auto request = decode_body<ProduceRequest>(context, body);
+    if (!request) {
+        co_return std::nullopt;
+    }
+    const int16_t acks = request->acks;
+    ProduceResponse response;
+    response.responses.reserve(request->topic_data.size());
+    const int shard_count = context.broker.shard_count();
+    std::vector<std::vector<ProduceItem>> by_shard(static_cast<size_t>(shard_count));
+    for (const auto& topic : request->topic_data) {
+        auto& topic_out = response.responses.emplace_back();
+        topic_out.name = topic.name;
+        topic_out.partition_responses.resize(topic.partition_data.size());
+        for (size_t i = 0; i < topic.partition_data.size(); ++i) {
+            const auto& partition = topic.partition_data[i];
+            auto& out = topic_out.partition_responses[i];
+            out.index = partition.index;
+            out.base_offset = -1;
+            if (acks != 0 && acks != 1 && acks != -1) {
+                out.error_code = code(ErrorCode::invalid_required_acks);
+                continue;
+            }
+            const TopicInfo* info = context.local.catalog().find(topic.name);
+            if (info == nullptr || partition.index < 0 || partition.index >= info->partitions) {
+                out.error_code = code(ErrorCode::unknown_topic_or_partition);
+                continue;
+            }
+            const ShardId owner = shard_for(topic.name, partition.index, shard_count);
+            by_shard[owner.value()].push_back(
+                {topic.name, partition.index, partition.records.bytes(), &out});
+        }
+    }
+    // The items point into `request` (the frame) and `response`, both alive until we return.
+    io::TaskGroup shards;
+    const ShardId here = context.local.shard().id();
+    for (int i = 0; i < shard_count; ++i) {
+        auto& items = by_shard[static_cast<size_t>(i)];
+        if (items.empty()) {
+            continue;
+        }
+        const ShardId shard(static_cast<uint32_t>(i));
+        if (shard == here) {
+            shards.spawn(append_on_shard(context.local, std::move(items), acks));
+        } else {
+            shards.spawn(append_remote(context.broker, shard, std::move(items), acks));
+        }
+    }
+    co_await shards.wait_idle();
+    if (acks == 0) {
+        co_return std::nullopt;
+    }
+    co_return encode_reply(context, response);
+}
+
+}  // namespace ringlog::core::api

@@ -1,0 +1,186 @@
+#include "core/broker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <latch>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <absl/strings/str_cat.h>
+
+#include "core/kafka_server.h"
+#include "io/base/status_macros.h"
+
+namespace ringlog::core {
+namespace {
+
+// Kafka's cluster ids are 22 characters of URL-safe base64 (16 random bytes).
+std::string new_cluster_id() {
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::mt19937_64 generator{std::random_device{}()};
+    std::string id;
+    for (int i = 0; i < 22; ++i) {
+        id.push_back(alphabet[generator() % 64]);
+    }
+    return id;
+}
+
+// Read once at start, before any shard runs: a plain file in the data folder.
+absl::StatusOr<std::string> load_cluster_id(const std::string& data_dir) {
+    const std::string path = data_dir + "/cluster_id";
+    {
+        std::ifstream in(path);
+        std::string id;
+        if (in && std::getline(in, id) && !id.empty()) {
+            return id;
+        }
+    }
+    const std::string id = new_cluster_id();
+    const std::string temporary = path + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << id << "\n";
+        out.flush();
+        if (!out) {
+            return absl::PermissionDeniedError(absl::StrCat("cannot write ", temporary));
+        }
+    }
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+        return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+    }
+    return id;
+}
+
+}  // namespace
+
+Broker::Broker(BrokerConfig config) : config_(std::move(config)) {
+    defaults_.log = config_.log;
+    defaults_.max_message_bytes = config_.max_message_bytes;
+}
+
+Broker::~Broker() {
+    if (started_) {
+        (void)stop();
+    }
+}
+
+absl::Status Broker::run_everywhere(const std::function<io::Task<absl::Status>(Shard&)>& fn) {
+    std::mutex mutex;
+    absl::Status first;
+    std::latch done(shards_->count());
+    shards_->run_on_all([&](Shard& shard) -> io::Task<void> {
+        return [](const std::function<io::Task<absl::Status>(Shard&)>& work, Shard& on,
+                  std::mutex& lock, absl::Status& result, std::latch& finished) -> io::Task<void> {
+            absl::Status status = co_await work(on);
+            {
+                std::lock_guard guard(lock);
+                if (!status.ok() && result.ok()) {
+                    result = status;
+                }
+            }
+            finished.count_down();
+        }(fn, shard, mutex, first, done);
+    });
+    done.wait();
+    return first;
+}
+
+absl::Status Broker::start() {
+    RL_ASSERT(!started_);
+    std::error_code error;
+    std::filesystem::create_directories(config_.data_dir, error);
+    if (error) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("create ", config_.data_dir, ": ", error.message()));
+    }
+    RL_ASSIGN_OR_RETURN(cluster_id_, load_cluster_id(config_.data_dir));
+    int shard_count = config_.shards;
+    if (shard_count <= 0) {
+        shard_count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    shards_ = std::make_unique<ShardSet>(ShardSetOptions{.shard_count = shard_count});
+    RL_RETURN_IF_ERROR(shards_->start());
+    started_ = true;
+    locals_.resize(static_cast<size_t>(shard_count));
+    servers_.resize(static_cast<size_t>(shard_count));
+
+    // 1. Each shard's state, made on its own thread (its file system uses its reactor).
+    absl::Status status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+        locals_[shard.id().value()] =
+            std::make_unique<ShardLocal>(shard, config_.data_dir, defaults_);
+        locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
+        if (shard.id() == controller_shard) {
+            controller_ = std::make_unique<Controller>(*this);
+        }
+        return [](absl::Status ok) -> io::Task<absl::Status> { co_return ok; }(absl::OkStatus());
+    });
+    // 2. The topics, each partition opened (recovered) on its shard.
+    if (status.ok()) {
+        std::promise<absl::Status> loaded;
+        shards_->run_on(controller_shard, [this, &loaded](Shard&) -> io::Task<void> {
+            return [](Broker& broker, std::promise<absl::Status>& result) -> io::Task<void> {
+                result.set_value(co_await broker.controller().load());
+            }(*this, loaded);
+        });
+        status = loaded.get_future().get();
+    }
+    // 3. The listeners.
+    if (status.ok()) {
+        status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+            servers_[shard.id().value()] = std::make_unique<KafkaServer>(*this, shard);
+            return servers_[shard.id().value()]->start();
+        });
+    }
+    if (!status.ok()) {
+        (void)stop();
+        return status;
+    }
+    size_t partitions = 0;
+    for (const auto& local : locals_) {
+        partitions += local->partition_count();  // the shards are idle: nothing changes now
+    }
+    std::fprintf(stderr, "ringlogd: %d shards, %zu partitions, data in %s, cluster %s\n",
+                 shard_count, partitions, config_.data_dir.c_str(), cluster_id_.c_str());
+    return absl::OkStatus();
+}
+
+absl::Status Broker::stop() {
+    if (!started_) {
+        return absl::OkStatus();
+    }
+    // Listeners and connections first, so no request starts while the logs close.
+    (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<KafkaServer>& server) -> io::Task<absl::Status> {
+            if (server != nullptr) {
+                co_await server->stop();
+                server.reset();
+            }
+            co_return absl::OkStatus();
+        }(servers_[shard.id().value()]);
+    });
+    const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+        return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {
+            std::unique_ptr<ShardLocal>& local = broker.locals_[on.id().value()];
+            absl::Status status;
+            if (local != nullptr) {
+                status = co_await local->close_all();
+                if (on.id() == controller_shard) {
+                    broker.controller_.reset();
+                }
+                local.reset();
+            }
+            co_return status;
+        }(*this, shard);
+    });
+    shards_->stop();
+    started_ = false;
+    return closed;
+}
+
+}  // namespace ringlog::core

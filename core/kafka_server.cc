@@ -1,0 +1,81 @@
+#include "core/kafka_server.h"
+
+#include <cstdio>
+#include <string>
+
+namespace ringlog::core {
+
+KafkaServer::~KafkaServer() {
+    RL_ASSERT(tasks_.active() == 0, "KafkaServer destroyed while serving");
+}
+
+io::Task<absl::Status> KafkaServer::start() {
+    const BrokerConfig& config = broker_.config();
+    const bool per_shard = config.advertise_shards;
+    const int port = per_shard ? config.port + static_cast<int>(shard_.id().value()) : config.port;
+    auto listener = net::tcp::Listener::bind(shard_.reactor(), config.listen_host,
+                                             static_cast<uint16_t>(port), 1024,
+                                             /*reuse_port=*/!per_shard);
+    if (!listener.ok()) {
+        co_return absl::Status(listener.status().code(),
+                               absl::StrCat("listen on ", config.listen_host, ":", port, ": ",
+                                            listener.status().message()));
+    }
+    listener_ = *std::move(listener);
+    std::fprintf(stderr, "ringlogd: shard %u listening on %s:%u\n", shard_.id().value(),
+                 config.listen_host.c_str(), listener_->port());
+    tasks_.spawn(accept_loop());
+    co_return absl::OkStatus();
+}
+
+io::Task<void> KafkaServer::accept_loop() {
+    while (!stopping_) {
+        absl::StatusOr<int> accepted = co_await listener_->accept();
+        if (!accepted.ok()) {
+            if (accepted.status().code() == absl::StatusCode::kCancelled || stopping_) {
+                break;
+            }
+            // EMFILE and the like: this connection is lost, the listener keeps going.
+            std::fprintf(stderr, "ringlogd: accept: %s\n",
+                         std::string(accepted.status().message()).c_str());
+            continue;
+        }
+        tasks_.spawn(serve(*accepted));
+    }
+}
+
+io::Task<void> KafkaServer::serve(int fd) {
+    Client client(broker_);
+    net::tcp::ConnectionOptions options;
+    options.frame_bytes_max = broker_.config().request_bytes_max;
+    client.connection =
+        std::make_unique<net::tcp::Connection>(shard_.reactor(), fd, client.session, options);
+    client.session.attach(*client.connection);
+    clients_.push_front(&client);
+    const auto self = clients_.begin();
+    if (stopping_) {
+        client.connection->close();
+    }
+    const absl::Status status = co_await client.connection->run();
+    clients_.erase(self);
+    if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) {
+        // A peer gone mid-frame or a reset: worth a line, not an alarm. (A bad frame was
+        // logged by the connection already.)
+        std::fprintf(stderr, "ringlogd: connection ended: %s\n",
+                     std::string(status.message()).c_str());
+    }
+}
+
+io::Task<void> KafkaServer::stop() {
+    stopping_ = true;
+    if (listener_ != nullptr) {
+        co_await listener_->close();
+    }
+    for (Client* client : clients_) {
+        client->connection->close();
+    }
+    co_await tasks_.wait_idle();
+    listener_.reset();
+}
+
+}  // namespace ringlog::core

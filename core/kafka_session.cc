@@ -1,0 +1,35 @@
+#include "core/kafka_session.h"
+
+#include <cstdio>
+#include <string>
+
+#include "core/api/handlers.h"
+
+namespace ringlog::core {
+
+io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const std::byte> frame) {
+    net::kafka::Reader reader(frame);
+    net::kafka::RequestHeader header;
+    int16_t header_version = 0;
+    const absl::Status decoded = net::kafka::decode_request_header(reader, header, header_version);
+    api::RequestContext context{broker_, broker_.local(), header, connection_};
+    if (!decoded.ok()) {
+        context.close_connection(decoded);
+        co_return std::nullopt;
+    }
+    const net::kafka::ApiVersionRange* served = api::find_served_api(header.request_api_key);
+    const bool version_served = served != nullptr
+                                && header.request_api_version >= served->min_version
+                                && header.request_api_version <= served->max_version;
+    if (!version_served) {
+        if (header.request_api_key == static_cast<int16_t>(net::kafka::ApiKey::api_versions)) {
+            co_return api::unsupported_api_versions(context);
+        }
+        context.close_connection(absl::UnimplementedError(
+            served == nullptr ? "API not supported by this broker" : "unsupported API version"));
+        co_return std::nullopt;
+    }
+    co_return co_await api::dispatch(context, reader);
+}
+
+}  // namespace ringlog::core
