@@ -28,7 +28,7 @@ struct ProduceItem {
 };
 
 // Checks what the log does not: every batch is magic v2 and within the topic's size limit.
-ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes) {
+ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes, int16_t version) {
     if (records.empty()) {
         return ErrorCode::corrupt_message;
     }
@@ -40,7 +40,10 @@ ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes)
             return ErrorCode::corrupt_message;
         }
         if (static_cast<int8_t>(rest[magic_position]) != 2) {
-            return ErrorCode::unsupported_for_message_format;
+            // Kafka: Produce v3+ may carry only magic v2 (INVALID_RECORD); older versions may
+            // carry v0/v1 message sets, which Kafka converts and this broker does not store.
+            return version >= 3 ? ErrorCode::invalid_record
+                                : ErrorCode::unsupported_for_message_format;
         }
         absl::StatusOr<net::kafka::RecordBatchView> batch =
             net::kafka::RecordBatchView::parse(rest);
@@ -72,7 +75,7 @@ absl::StatusOr<std::vector<std::byte>> stamp_log_append_time(net::kafka::ByteVie
     return copy;
 }
 
-io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks) {
+io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int16_t version) {
     ProduceResponse::PartitionProduceResponse& out = *item.out;
     Partition* found = local.find(item.topic, item.partition);
     if (found == nullptr) {
@@ -82,7 +85,7 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks) {
         co_return;
     }
     Partition::Use partition = found->use();
-    const ErrorCode checked = check_batches(item.records, partition->max_message_bytes());
+    const ErrorCode checked = check_batches(item.records, partition->max_message_bytes(), version);
     if (checked != ErrorCode::none) {
         out.error_code = code(checked);
         co_return;
@@ -111,18 +114,19 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks) {
 }
 
 // On the owning shard: every item of this shard at once.
-io::Task<void> append_on_shard(ShardLocal& local, std::vector<ProduceItem> items, int16_t acks) {
+io::Task<void> append_on_shard(ShardLocal& local, std::vector<ProduceItem> items, int16_t acks,
+                               int16_t version) {
     io::TaskGroup appends;
     for (const ProduceItem& item : items) {
-        appends.spawn(append_one(local, item, acks));
+        appends.spawn(append_one(local, item, acks, version));
     }
     co_await appends.wait_idle();
 }
 
 io::Task<void> append_remote(Broker& broker, ShardId shard, std::vector<ProduceItem> items,
-                             int16_t acks) {
-    auto call = [&broker, shard, items = std::move(items), acks]() mutable {
-        return append_on_shard(broker.local_of(shard), std::move(items), acks);
+                             int16_t acks, int16_t version) {
+    auto call = [&broker, shard, items = std::move(items), acks, version]() mutable {
+        return append_on_shard(broker.local_of(shard), std::move(items), acks, version);
     };
     co_await broker.shards().submit_to(shard, std::move(call));
 }
@@ -172,9 +176,10 @@ io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body
         }
         const ShardId shard(static_cast<uint32_t>(i));
         if (shard == here) {
-            shards.spawn(append_on_shard(context.local, std::move(items), acks));
+            shards.spawn(append_on_shard(context.local, std::move(items), acks, context.version()));
         } else {
-            shards.spawn(append_remote(context.broker, shard, std::move(items), acks));
+            shards.spawn(
+                append_remote(context.broker, shard, std::move(items), acks, context.version()));
         }
     }
     co_await shards.wait_idle();

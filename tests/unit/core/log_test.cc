@@ -371,6 +371,41 @@ TEST_F(LogTest, ConcurrentAppendsShareFlushes) {
     close(*log);
 }
 
+// acks=1 under `always`: the append returns before its sync, and readers see it only once the
+// flusher has made it durable (the high watermark is what is on disk).
+TEST_F(LogTest, InMemoryAppendReturnsBeforeItIsDurable) {
+    auto log = open(small_config());
+    ASSERT_EQ(log->config().durability, Durability::always);
+    auto result = reactor_->block_on(log->append(make_batch(1, 3, 50), AppendWait::in_memory));
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->base_offset, Offset(0));
+    EXPECT_EQ(log->log_end_offset(), Offset(3));
+    ASSERT_TRUE(reactor_->block_on(log->flush()).ok());
+    EXPECT_EQ(log->high_watermark(), Offset(3));
+    EXPECT_EQ(read_all(*log, Offset(0)).size(), 1u);
+    close(*log);
+}
+
+io::Task<void> wait_for_watermark(Log& log, Offset target, bool& seen) {
+    while (log.high_watermark() < target) {
+        co_await log.watermark_moved().wait();
+    }
+    seen = true;
+}
+
+// Long-poll fetches wait on watermark_moved(): every durable append must signal it.
+TEST_F(LogTest, WatermarkMovedWakesAWaiterWhenAnAppendBecomesReadable) {
+    auto log = open(small_config());
+    bool seen = false;
+    io::TaskGroup waiter;
+    waiter.spawn(wait_for_watermark(*log, Offset(2), seen));
+    EXPECT_FALSE(seen);
+    append(*log, make_batch(2, 2, 50));
+    reactor_->block_on(waiter.wait_idle());
+    EXPECT_TRUE(seen);
+    close(*log);
+}
+
 // A random mix of appends, reads, rolls, reopenings and retention, checked against a map from
 // offset to the batch that holds it.
 TEST_F(LogTest, RandomizedOperationsMatchAModel) {
