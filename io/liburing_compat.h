@@ -32,6 +32,14 @@
 #ifndef RWF_DSYNC
 #define RWF_DSYNC 0x00000002
 #endif
+// io_uring_prep_send_zc(3) (kernel 6.2): ask the notification CQE to say whether the kernel
+// copied the bytes after all (it does on loopback), in the high bit of its cqe->res.
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
 
 namespace ringlog::io::compat {
 
@@ -65,6 +73,21 @@ inline int submit_and_get_events(io_uring* ring) {
     const long result = syscall(__NR_io_uring_enter, ring->ring_fd, to_submit, 0,
                                 IORING_ENTER_GETEVENTS, nullptr, _NSIG / 8);
     return result < 0 ? -errno : static_cast<int>(result);
+}
+
+// Provided buffer rings (kernel 5.19). liburing 2.3 registers one (io_uring_register_buf_ring)
+// but cannot allocate it: io_uring_setup_buf_ring() came in 2.4. Its io_uring_buf_reg also
+// calls the flags field `pad` (later `flags`); 0 there means "the ring memory is ours", which is
+// the only mode we use, so the field is only ever zeroed. These two set and read what a
+// buffer-selecting SQE and its CQE carry.
+inline void select_buffer(io_uring_sqe* sqe, uint16_t group_id) {
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = group_id;
+}
+
+// The buffer id a CQE consumed; only meaningful with IORING_CQE_F_BUFFER set.
+inline uint16_t cqe_buffer_id(uint32_t cqe_flags) {
+    return static_cast<uint16_t>(cqe_flags >> IORING_CQE_BUFFER_SHIFT);
 }
 
 }  // namespace ringlog::io::compat

@@ -70,6 +70,7 @@ struct CqeResult {
 };
 
 class Reactor;
+class ProvidedBufferRing;
 
 namespace detail {
 
@@ -248,6 +249,9 @@ public:
     }
 
 private:
+    // Registers and unregisters its buffer ring with ring_ (IORING_REGISTER_PBUF_RING).
+    friend class ProvidedBufferRing;
+
     explicit Reactor(ReactorOptions options);
 
     void run_until_done(std::coroutine_handle<> task);

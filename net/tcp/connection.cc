@@ -1,5 +1,6 @@
-// Connection: see connection.h. The receive loop is the connection's main coroutine; the send
-// loop runs beside it in a TaskGroup so responses go out while the next requests are read.
+// Connection: see connection.h. The receive loop is the connection's main coroutine (in
+// connection_receive.cc); the send loop, here, runs beside it in a TaskGroup so responses go
+// out while the next requests are read.
 #include "net/tcp/connection.h"
 
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "io/base/errno_status.h"
+#include "net/tcp/send_op.h"
 
 namespace ringlog::net::tcp {
 
@@ -30,9 +32,17 @@ Connection::Connection(io::Reactor& reactor, int fd, FrameHandler& handler,
       handler_(handler),
       options_(options),
       assembler_(options.frame_bytes_max),
-      receive_buffer_(options.receive_buffer_bytes) {
+      ring_(options.buffer_ring),
+      multishot_(options.buffer_ring != nullptr) {
     RL_ASSERT(fd >= 0);
     RL_ASSERT(options.receive_buffer_bytes > 0);
+    if (multishot_) {
+        // Enough for a burst; the queue can only grow to the ring's size plus one, and keeps
+        // its capacity.
+        pending_.reserve(std::min<size_t>(ring_->buffer_count() + 1, 64));
+    } else {
+        receive_buffer_.resize(options.receive_buffer_bytes);
+    }
     // Responses are whole frames written at once; Nagle would only delay the last segment.
     const int one = 1;
     (void)::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -40,6 +50,8 @@ Connection::Connection(io::Reactor& reactor, int fd, FrameHandler& handler,
 
 Connection::~Connection() {
     RL_ASSERT(!running_, "connection destroyed while run() is in flight");
+    RL_ASSERT(!receive_armed_);
+    RL_ASSERT(chunk_buffer_id_ < 0 && pending_head_ == pending_.size());
     if (fd_ >= 0) {
         ::close(fd_);
     }
@@ -57,7 +69,10 @@ void Connection::close() {
     });
     (void)::shutdown(fd_, SHUT_RDWR);
     send_ready_.notify_all();
-    drained_.notify_all();
+    receive_wake_.notify_all();
+    if (ring_ != nullptr) {
+        ring_->returned().notify_all();  // a receive loop may wait there for buffers
+    }
 }
 
 io::Task<absl::Status> Connection::run() {
@@ -73,7 +88,17 @@ io::Task<absl::Status> Connection::run() {
         }
         close();
     }
+    if (receive_armed_ && !closing_) {
+        close();  // not reached today: every way out of the loop ends or cancels the receive
+    }
     send_ready_.notify_all();
+    // A multishot receive posts CQEs until its last one (close() cancelled it); each may carry
+    // a buffer that must go back to the ring.
+    while (receive_armed_) {
+        co_await receive_wake_.wait();
+    }
+    release_chunk();
+    release_pending();
     co_await sender_.wait_idle();
     if (status.ok()) {
         status = send_status_;
@@ -84,64 +109,6 @@ io::Task<absl::Status> Connection::run() {
     fd_ = -1;
     running_ = false;
     co_return status;
-}
-
-io::Task<absl::Status> Connection::receive_loop() {
-    while (!closing_) {
-        while (unsent_bytes_ > options_.unsent_bytes_max && !closing_) {
-            ++stats_.reads_paused;
-            co_await drained_.wait();
-        }
-        if (closing_) {
-            break;
-        }
-        const int result = co_await reactor_.op([this](io_uring_sqe* sqe) {
-            io_uring_prep_recv(sqe, fd_, receive_buffer_.data(), receive_buffer_.size(), 0);
-        });
-        if (closing_) {
-            break;
-        }
-        if (result == -EINTR || result == -EAGAIN) {
-            continue;
-        }
-        if (result < 0) {
-            co_return io::errno_to_status(-result, "receive from a client");
-        }
-        if (result == 0) {
-            if (assembler_.pending_bytes() > 0) {
-                co_return absl::UnavailableError("client closed the connection mid-frame");
-            }
-            co_return absl::OkStatus();
-        }
-        stats_.bytes_received += static_cast<uint64_t>(result);
-        frames_.clear();
-        const absl::Status fed =
-            assembler_.feed(std::span(receive_buffer_).first(static_cast<size_t>(result)), frames_);
-        for (const FrameAssembler::Frame frame : frames_) {
-            // A chunk can hold many requests; back-pressure applies between them too.
-            while (unsent_bytes_ > options_.unsent_bytes_max && !closing_) {
-                ++stats_.reads_paused;
-                co_await drained_.wait();
-            }
-            if (closing_) {
-                co_return absl::OkStatus();
-            }
-            ++stats_.frames_received;
-            std::optional<Response> response = co_await handler_.handle(frame);
-            if (closing_) {
-                co_return absl::OkStatus();
-            }
-            if (response.has_value()) {
-                unsent_bytes_ += response->size_bytes();
-                queue_.push_back(std::move(*response));
-                send_ready_.notify_all();
-            }
-        }
-        if (!fed.ok()) {
-            co_return fed;
-        }
-    }
-    co_return absl::OkStatus();
 }
 
 size_t Connection::fill_iovecs() {
@@ -189,6 +156,7 @@ void Connection::consume_sent(size_t bytes) {
 }
 
 io::Task<void> Connection::send_loop() {
+    const bool zero_copy_supported = reactor_.supports(IORING_OP_SENDMSG_ZC);
     while (true) {
         while (queue_.empty() && !receive_done_ && !closing_) {
             co_await send_ready_.wait();
@@ -204,10 +172,17 @@ io::Task<void> Connection::send_loop() {
         message_ = msghdr{};
         message_.msg_iov = iovecs_.data();
         message_.msg_iovlen = count;
-        const int result = co_await reactor_.op([this](io_uring_sqe* sqe) {
-            io_uring_prep_sendmsg(sqe, fd_, &message_, MSG_NOSIGNAL);
-        });
+        size_t bytes = 0;
+        for (size_t i = 0; i < count; ++i) {
+            bytes += iovecs_[i].iov_len;
+        }
+        const bool zero_copy = zero_copy_supported && options_.zero_copy_send_bytes_min > 0
+                               && bytes >= options_.zero_copy_send_bytes_min;
+        // A zero-copy send resumes us only after its notification: until then the kernel may
+        // still read the pages, so the responses must not be consumed (freed) before.
+        const int result = co_await SendOp(reactor_, fd_, &message_, zero_copy);
         ++stats_.sends;
+        stats_.zero_copy_sends += zero_copy ? 1 : 0;
         if (result == -EINTR || result == -EAGAIN) {
             continue;
         }
@@ -220,9 +195,9 @@ io::Task<void> Connection::send_loop() {
             break;
         }
         consume_sent(static_cast<size_t>(result));
-        drained_.notify_all();
+        receive_wake_.notify_all();
     }
-    drained_.notify_all();
+    receive_wake_.notify_all();
 }
 
 }  // namespace ringlog::net::tcp

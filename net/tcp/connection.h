@@ -1,7 +1,10 @@
 // Connection: one accepted TCP socket serving Kafka frames. A receive loop cuts the stream into
 // frames (FrameAssembler) and hands them one at a time to a FrameHandler; a send loop writes
-// the handler's responses, in request order, with vectored sends (IORING_OP_SENDMSG) of their
-// gather lists. Knows bytes and connections, not what the frames mean.
+// the handler's responses, in request order, with vectored sends (IORING_OP_SENDMSG, or
+// SENDMSG_ZC above a size threshold) of their gather lists. Bytes arrive either through one
+// multishot receive that picks buffers from the shard's provided buffer ring, or, where the
+// kernel has no buffer rings, through plain receives into a buffer of the connection's own.
+// Knows bytes and connections, not what the frames mean.
 #pragma once
 
 #include <sys/socket.h>
@@ -20,6 +23,7 @@
 #include <absl/status/status.h>
 
 #include "io/event.h"
+#include "io/provided_buffer_ring.h"
 #include "io/reactor.h"
 #include "io/task.h"
 #include "io/task_group.h"
@@ -88,11 +92,22 @@ public:
 
 struct ConnectionOptions {
     size_t frame_bytes_max = frame_bytes_max_default;
-    // One receive reads at most this much.
+    // One plain receive reads at most this much (without a buffer ring only; with one, a
+    // receive fills at most one of its buffers).
     size_t receive_buffer_bytes = 64 * 1024;
     // Back-pressure: while more response bytes than this wait to be sent, the connection stops
     // reading requests. One response may exceed it; the next request then waits.
     size_t unsent_bytes_max = 4 * 1024 * 1024;
+    // The shard's provided buffer ring, shared by its connections, which must outlive them. With
+    // it, one multishot receive (kernel 6.0) feeds the connection; nullptr (the ring could not
+    // be registered: kernel < 5.19) means plain receives. A kernel that has rings but rejects
+    // multishot receives (5.19) falls back to plain receives too, per connection.
+    io::ProvidedBufferRing* buffer_ring = nullptr;
+    // Sends of at least this many bytes use IORING_OP_SENDMSG_ZC where the kernel has it; 0
+    // never does. Off by default: on loopback the kernel copies anyway, and zero-copy measured
+    // 0.4-0.9x of SENDMSG at 16 KiB, 64 KiB and 4 MiB, 0.7-1.3x at 256 KiB and 1 MiB
+    // (bench/README.md, tcp_send_bench). On a real NIC measure again, from about 64 KiB.
+    size_t zero_copy_send_bytes_min = 0;
 };
 
 // Counters for tests and metrics; they only grow.
@@ -101,18 +116,31 @@ struct ConnectionStats {
     uint64_t bytes_sent = 0;
     uint64_t frames_received = 0;
     uint64_t responses_sent = 0;
-    uint64_t sends = 0;         // SENDMSG operations, partial ones included
-    uint64_t reads_paused = 0;  // times reading stopped for unsent responses to drain
+    uint64_t receives = 0;         // receive completions that carried bytes
+    uint64_t receive_arms = 0;     // multishot receives armed (first one and re-arms)
+    uint64_t buffer_waits = 0;     // multishot receives ended by ENOBUFS (the ring ran dry)
+    uint64_t sends = 0;            // SENDMSG(_ZC) operations, partial ones included
+    uint64_t zero_copy_sends = 0;  // of those, SENDMSG_ZC
+    uint64_t reads_paused = 0;     // times reading stopped for unsent responses to drain
 };
 
 // Contract: created, used and destroyed on its reactor's thread; owns the socket from the
 // constructor on. run() serves until the peer closes, an error, a bad frame, or close(); it
 // returns only after every operation it started has completed (close() cancels them with
-// IORING_OP_ASYNC_CANCEL and shuts the socket down), then closes the socket. On a clean end
-// (peer EOF between frames, or close()) it returns OK; a peer gone mid-frame is kUnavailable,
-// a bad size prefix kInvalidArgument (logged to stderr). After a peer EOF the responses
-// already queued are still sent. Destroy it only once run() returned, or if it never ran.
-// The handler outlives the connection.
+// IORING_OP_ASYNC_CANCEL and shuts the socket down; a multishot receive is waited for until its
+// last CQE, a zero-copy send until its notification) and every ring buffer it held went back,
+// then closes the socket. On a clean end (peer EOF between frames, or close()) it returns OK;
+// a peer gone mid-frame is kUnavailable, a bad size prefix (negative, or above
+// frame_bytes_max) kInvalidArgument, logged to stderr. After a peer EOF the responses already
+// queued are still sent. Destroy it only once run() returned, or if it never ran. The handler
+// and the buffer ring outlive the connection.
+//
+// Ring buffers: a frame that lies inside one received buffer is handed to the handler in
+// place, so that buffer goes back to the ring only after the handler finished with every frame
+// in it; a frame spanning buffers is copied by the FrameAssembler and the buffers go back at
+// once. A connection paused by back-pressure cancels its multishot receive and holds no ring
+// buffer while it waits: what it had received is copied aside (a slow path), so a client that
+// stops reading cannot starve the shard's other connections of buffers.
 class Connection {
 public:
     Connection(io::Reactor& reactor, int fd, FrameHandler& handler, ConnectionOptions options = {});
@@ -131,11 +159,45 @@ public:
 
     size_t unsent_bytes() const { return unsent_bytes_; }
 
+    // Whether bytes arrive through the multishot receive (false: plain receives, because no
+    // ring was given or the kernel refused multishot receives).
+    bool multishot() const { return multishot_; }
+
 private:
     // iovecs per SENDMSG; more segments go in the next send.
     static constexpr size_t iovecs_max = 64;
 
+    // A multishot receive's CQE, queued by the completion until the receive loop takes it.
+    struct ReceiveCqe {
+        int32_t result;
+        uint32_t flags;
+    };
+
+    // The multishot receive's user_data; it lives in the connection, which outlives the SQE
+    // (run() waits for the last CQE).
+    struct ReceiveCompletion : io::Completion {
+        explicit ReceiveCompletion(Connection& owner) : Completion(&on_cqe), connection(owner) {}
+
+        static void on_cqe(Completion* self, int32_t result, uint32_t flags);
+
+        Connection& connection;
+    };
+
+    // What the receive loop does next, decided by next_ring_chunk().
+    enum class Step { chunk, wait, wait_for_buffers, retry, end };
+
     [[nodiscard]] io::Task<absl::Status> receive_loop();
+    [[nodiscard]] io::Task<void> pause();
+    Step next_ring_chunk(std::span<const std::byte>& chunk, absl::Status& end);
+    void arm_receive();
+    void stop_receiving();
+    void copy_aside();
+    void release_chunk();
+    void release_pending();
+    void fall_back_to_plain();
+
+    bool over_bound() const { return unsent_bytes_ > options_.unsent_bytes_max; }
+
     [[nodiscard]] io::Task<void> send_loop();
     size_t fill_iovecs();
     void consume_sent(size_t bytes);
@@ -145,8 +207,30 @@ private:
     FrameHandler& handler_;
     ConnectionOptions options_;
     FrameAssembler assembler_;
-    std::vector<std::byte> receive_buffer_;
+    std::vector<std::byte> receive_buffer_;  // plain receives only
+    // The frames of the chunk being handled; frames_[next_frame_] is the next to hand out.
     std::vector<FrameAssembler::Frame> frames_;
+    size_t next_frame_ = 0;
+
+    // The multishot receive. pending_[pending_head_..] are CQEs not yet taken, in order; each
+    // that carries a buffer holds it. At most one CQE without IORING_CQE_F_MORE is among them,
+    // the last, because a new receive is armed only once the queue is empty.
+    io::ProvidedBufferRing* ring_;
+    bool multishot_;
+    ReceiveCompletion receive_completion_{*this};
+    bool receive_armed_ = false;
+    bool receive_cancelled_ = false;  // a cancel for the armed receive is on its way
+    bool waiting_for_buffers_ = false;
+    std::vector<ReceiveCqe> pending_;
+    size_t pending_head_ = 0;
+    // The ring buffer frames_ points into, or -1.
+    int chunk_buffer_id_ = -1;
+    // Copied aside while paused (see the class comment): bytes received but not yet fed, which
+    // come before pending_ in the stream, and the chunk being fed from them; and the unhandled
+    // frames of a ring buffer that was given back, which frames_ then points into.
+    std::vector<std::byte> aside_;
+    std::vector<std::byte> aside_feeding_;
+    std::vector<std::byte> held_frames_;
 
     // Responses in request order; the front one may be partly sent.
     std::deque<Response> queue_;
@@ -160,8 +244,8 @@ private:
     bool running_ = false;
     bool receive_done_ = false;
     bool closing_ = false;
-    io::Notify send_ready_;  // the queue grew, or the receive side finished
-    io::Notify drained_;     // bytes were sent, or the send side finished
+    io::Notify send_ready_;    // the queue grew, or the receive side finished
+    io::Notify receive_wake_;  // bytes were sent, a receive CQE came, the send side finished
     io::TaskGroup sender_;
     ConnectionStats stats_;
 };

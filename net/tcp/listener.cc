@@ -17,7 +17,7 @@ namespace ringlog::net::tcp {
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::bind(io::Reactor& reactor,
                                                          std::string_view host, uint16_t port,
-                                                         int backlog) {
+                                                         int backlog, bool reuse_port) {
     const std::string host_string(host);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::bind(io::Reactor& reactor,
     const int one = 1;
     socklen_t length = sizeof(address);
     if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0
+        || (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
         || ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0
         || ::listen(fd, backlog) != 0
         || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {

@@ -26,11 +26,15 @@ namespace ringlog::net::tcp {
 class Listener {
 public:
     // Binds `host` (an IPv4 address such as "127.0.0.1" or "0.0.0.0") and `port` (0: an
-    // ephemeral port, see port()) and listens.
+    // ephemeral port, see port()) and listens. With reuse_port (SO_REUSEPORT, socket(7)) every
+    // shard can bind its own listener to the same host and port, and the kernel spreads new
+    // connections over them by a hash of the peer's address; each listener must set it, and
+    // the one that fixed an ephemeral port hands port() to the others.
     [[nodiscard]] static absl::StatusOr<std::unique_ptr<Listener>> bind(io::Reactor& reactor,
                                                                         std::string_view host,
                                                                         uint16_t port,
-                                                                        int backlog = 1024);
+                                                                        int backlog = 1024,
+                                                                        bool reuse_port = false);
 
     ~Listener();
 

@@ -1,217 +1,58 @@
-// Listener and Connection over loopback: a server on the reactor in the test thread, clients
-// with plain blocking sockets in std::threads. Pipelined frames of random sizes come back in
-// order, a 10 MiB frame, 50 connections at once, bad size prefixes and mid-frame disconnects
-// end only their own connection, back-pressure stops reading until the client reads, and
-// closing everything with connections open leaves nothing behind (ASan checks the leaks).
-// Client sockets have a receive timeout so a server bug fails the test instead of hanging it.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <array>
+// Listener and Connection over loopback, once with plain receives into the connection's own
+// buffer (the fallback for kernels without buffer rings) and once with the multishot receive
+// over a shard's provided buffer ring: a server on the reactor in the test thread, clients with
+// plain blocking sockets in std::threads (tcp_test_support.h). Pipelined frames of random sizes
+// come back in order, a 10 MiB frame, 50 connections at once (sharing one small ring), bad
+// size prefixes and mid-frame disconnects end only their own connection, back-pressure stops
+// reading until the client reads, and closing everything with connections open leaves nothing
+// behind (ASan checks the leaks; the ring checks that every buffer came back).
 #include <atomic>
 #include <chrono>
-#include <cstring>
-#include <list>
-#include <memory>
-#include <optional>
-#include <random>
-#include <span>
-#include <thread>
-#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "io/reactor.h"
-#include "io/task_group.h"
-#include "net/tcp/connection.h"
-#include "net/tcp/listener.h"
+#include "tests/unit/net/tcp_test_support.h"
 
 namespace ringlog::net::tcp {
 namespace {
 
-using Bytes = std::vector<std::byte>;
+using testing::Bytes;
+using testing::Client;
+using testing::echo_round_trip;
+using testing::make_reactor;
+using testing::random_payloads;
+using testing::Server;
+using testing::size_prefix;
 
-std::array<std::byte, 4> size_prefix(size_t size) {
-    const uint32_t value = __builtin_bswap32(static_cast<uint32_t>(size));
-    std::array<std::byte, 4> bytes;
-    std::memcpy(bytes.data(), &value, 4);
-    return bytes;
-}
+enum class ReceiveMode { plain, ring };
 
-// Echoes each frame back as two segments (prefix, payload); with response_bytes set, answers
-// every frame with that many bytes of a pattern instead.
-class EchoHandler : public FrameHandler {
-public:
-    size_t response_bytes = 0;
-
-    io::Task<std::optional<Response>> handle(std::span<const std::byte> frame) override {
-        struct Owned {
-            std::array<std::byte, 4> prefix;
-            Bytes body;
-        };
-
-        Owned owned;
-        if (response_bytes > 0) {
-            owned.body.assign(response_bytes, std::byte{0x5a});
-        } else {
-            owned.body.assign(frame.begin(), frame.end());
-        }
-        owned.prefix = size_prefix(owned.body.size());
-        co_return Response::holding(std::move(owned),
-                                    [](const Owned& value, std::vector<Response::Segment>& out) {
-                                        out.emplace_back(value.prefix);
-                                        out.emplace_back(value.body);
-                                    });
-    }
-};
-
-// Accepts `count` connections, serves each until it ends, then closes the listener.
-struct Server {
-    Server(io::Reactor& reactor, ConnectionOptions connection_options = {})
-        : options(connection_options) {
-        auto bound = Listener::bind(reactor, "127.0.0.1", 0);
-        RL_ASSERT(bound.ok());
-        listener = *std::move(bound);
-    }
-
-    io::Task<void> serve(size_t count) {
-        for (size_t i = 0; i < count; ++i) {
-            absl::StatusOr<int> fd = co_await listener->accept();
-            RL_ASSERT(fd.ok(), "%s", fd.status().ToString());
-            connections.push_back(
-                std::make_unique<Connection>(io::Reactor::current(), *fd, handler, options));
-            group.spawn(run(*connections.back()));
-        }
-        co_await group.wait_idle();
-        co_await listener->close();
-    }
-
-    io::Task<void> run(Connection& connection) { results.push_back(co_await connection.run()); }
-
-    size_t count(absl::StatusCode code) const {
-        return std::count_if(results.begin(), results.end(),
-                             [code](const absl::Status& status) { return status.code() == code; });
-    }
-
-    ConnectionOptions options;
-    EchoHandler handler;
-    std::unique_ptr<Listener> listener;
-    std::list<std::unique_ptr<Connection>> connections;
-    std::vector<absl::Status> results;
-    io::TaskGroup group;
-};
-
-std::unique_ptr<io::Reactor> make_reactor() {
-    auto reactor = io::Reactor::create();
-    RL_ASSERT(reactor.ok());
-    return *std::move(reactor);
-}
-
-// A blocking loopback client.
-class Client {
-public:
-    explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        RL_ASSERT(fd_ >= 0);
-        const timeval timeout{30, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        RL_ASSERT(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    }
-
-    ~Client() { ::close(fd_); }
-
-    bool write_all(std::span<const std::byte> bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) {
-                return false;
-            }
-            bytes = bytes.subspan(static_cast<size_t>(n));
-        }
-        return true;
-    }
-
-    bool write_frame(const Bytes& payload) {
-        return write_all(size_prefix(payload.size())) && write_all(payload);
-    }
-
-    bool read_exact(std::span<std::byte> bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::recv(fd_, bytes.data(), bytes.size(), 0);
-            if (n <= 0) {
-                return false;
-            }
-            bytes = bytes.subspan(static_cast<size_t>(n));
-        }
-        return true;
-    }
-
-    std::optional<Bytes> read_frame() {
-        std::array<std::byte, 4> prefix;
-        if (!read_exact(prefix)) {
+class TcpConnection : public ::testing::TestWithParam<ReceiveMode> {
+protected:
+    // 64 buffers of 4 KiB: small enough that frames span buffers and busy connections run the
+    // ring dry, so the multishot runs exercise ENOBUFS too.
+    static std::optional<io::ProvidedBufferRingOptions> ring_options() {
+        if (GetParam() == ReceiveMode::plain) {
             return std::nullopt;
         }
-        uint32_t size;
-        std::memcpy(&size, prefix.data(), 4);
-        Bytes payload(__builtin_bswap32(size));
-        if (!read_exact(payload)) {
-            return std::nullopt;
+        return io::ProvidedBufferRingOptions{
+            .group_id = 1, .buffer_count = 64, .buffer_bytes = 4096};
+    }
+
+    // Every connection used the mode under test, and (ring mode) every buffer came back.
+    static void expect_mode_and_buffers(const Server& server) {
+        for (const auto& connection : server.connections) {
+            EXPECT_EQ(connection->multishot(), GetParam() == ReceiveMode::ring);
         }
-        return payload;
+        if (server.ring != nullptr) {
+            EXPECT_EQ(server.ring->available(), server.ring->buffer_count());
+            EXPECT_EQ(server.ring->stats().consumed, server.ring->stats().returned);
+        }
     }
-
-    // True once the server closed the connection (EOF or reset), false on a timeout or data.
-    bool closed_by_peer() {
-        std::byte byte;
-        const ssize_t n = ::recv(fd_, &byte, 1, 0);
-        return n == 0 || (n < 0 && errno == ECONNRESET);
-    }
-
-    void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
-
-private:
-    int fd_;
 };
 
-std::vector<Bytes> random_payloads(uint32_t seed, size_t count, size_t bytes_max) {
-    std::mt19937 random(seed);
-    std::vector<Bytes> payloads(count);
-    for (auto& payload : payloads) {
-        payload.resize(std::uniform_int_distribution<size_t>(0, bytes_max)(random));
-        for (auto& byte : payload) {
-            byte = static_cast<std::byte>(random());
-        }
-    }
-    return payloads;
-}
-
-// Writes every payload from a second thread while reading the echoes, so neither side's
-// socket buffer decides whether the test can finish.
-void echo_round_trip(uint16_t port, const std::vector<Bytes>& payloads) {
-    Client client(port);
-    std::thread writer([&] {
-        for (const auto& payload : payloads) {
-            EXPECT_TRUE(client.write_frame(payload));
-        }
-    });
-    for (size_t i = 0; i < payloads.size(); ++i) {
-        auto echoed = client.read_frame();
-        ASSERT_TRUE(echoed.has_value()) << "frame " << i;
-        ASSERT_EQ(*echoed, payloads[i]) << "frame " << i;
-    }
-    writer.join();
-}
-
-TEST(TcpConnection, PipelinedFramesOfRandomSizesRoundTripInOrder) {
+TEST_P(TcpConnection, PipelinedFramesOfRandomSizesRoundTripInOrder) {
     auto reactor = make_reactor();
-    Server server(*reactor, ConnectionOptions{.receive_buffer_bytes = 4096});
+    Server server(*reactor, ConnectionOptions{.receive_buffer_bytes = 4096}, ring_options());
     const auto payloads = random_payloads(1, 2000, 20000);
     std::thread client([&] { echo_round_trip(server.listener->port(), payloads); });
     reactor->block_on(server.serve(1));
@@ -220,11 +61,12 @@ TEST(TcpConnection, PipelinedFramesOfRandomSizesRoundTripInOrder) {
     EXPECT_TRUE(server.results[0].ok()) << server.results[0];
     EXPECT_EQ(server.connections.front()->stats().frames_received, payloads.size());
     EXPECT_EQ(server.connections.front()->stats().responses_sent, payloads.size());
+    expect_mode_and_buffers(server);
 }
 
-TEST(TcpConnection, TenMebibyteFrame) {
+TEST_P(TcpConnection, TenMebibyteFrame) {
     auto reactor = make_reactor();
-    Server server(*reactor);
+    Server server(*reactor, {}, ring_options());
     Bytes big(10 * 1024 * 1024);
     for (size_t i = 0; i < big.size(); ++i) {
         big[i] = static_cast<std::byte>(i * 7 + i / 4096);
@@ -234,11 +76,12 @@ TEST(TcpConnection, TenMebibyteFrame) {
     reactor->block_on(server.serve(1));
     client.join();
     EXPECT_TRUE(server.results.at(0).ok()) << server.results[0];
+    expect_mode_and_buffers(server);
 }
 
-TEST(TcpConnection, FiftyConcurrentConnections) {
+TEST_P(TcpConnection, FiftyConcurrentConnections) {
     auto reactor = make_reactor();
-    Server server(*reactor);
+    Server server(*reactor, {}, ring_options());
     std::vector<std::thread> clients;
     for (uint32_t i = 0; i < 50; ++i) {
         clients.emplace_back([port = server.listener->port(), i] {
@@ -250,11 +93,12 @@ TEST(TcpConnection, FiftyConcurrentConnections) {
         client.join();
     }
     EXPECT_EQ(server.count(absl::StatusCode::kOk), 50u);
+    expect_mode_and_buffers(server);
 }
 
-TEST(TcpConnection, BadSizePrefixClosesOnlyThatConnection) {
+TEST_P(TcpConnection, BadSizePrefixClosesOnlyThatConnection) {
     auto reactor = make_reactor();
-    Server server(*reactor, ConnectionOptions{.frame_bytes_max = 1024 * 1024});
+    Server server(*reactor, ConnectionOptions{.frame_bytes_max = 1024 * 1024}, ring_options());
     const uint16_t port = server.listener->port();
     std::thread clients([port] {
         for (const uint32_t size : {uint32_t{1024 * 1024 + 1}, uint32_t{0xfffffff0}}) {
@@ -269,11 +113,12 @@ TEST(TcpConnection, BadSizePrefixClosesOnlyThatConnection) {
     clients.join();
     EXPECT_EQ(server.count(absl::StatusCode::kInvalidArgument), 2u);
     EXPECT_EQ(server.count(absl::StatusCode::kOk), 1u);
+    expect_mode_and_buffers(server);
 }
 
-TEST(TcpConnection, ClientDisconnectingMidFrameEndsOnlyThatConnection) {
+TEST_P(TcpConnection, ClientDisconnectingMidFrameEndsOnlyThatConnection) {
     auto reactor = make_reactor();
-    Server server(*reactor);
+    Server server(*reactor, {}, ring_options());
     const uint16_t port = server.listener->port();
     std::thread clients([port] {
         {
@@ -288,6 +133,7 @@ TEST(TcpConnection, ClientDisconnectingMidFrameEndsOnlyThatConnection) {
     clients.join();
     EXPECT_EQ(server.count(absl::StatusCode::kUnavailable), 1u);
     EXPECT_EQ(server.count(absl::StatusCode::kOk), 1u);
+    expect_mode_and_buffers(server);
 }
 
 // Polls the first connection's reads_paused on the loop (bounded at about 30 s), records how
@@ -314,11 +160,11 @@ io::Task<void> serve_watching_pause(Server& server, std::atomic<bool>& paused, u
 // The client sends every request without reading; each response is 256 KiB, so the socket
 // buffers fill and the unsent bytes pass the bound. The server must stop taking requests
 // (reads_paused, and frames_received below the total), and finish once the client reads.
-TEST(TcpConnection, BackPressureStopsReadingUntilTheClientReads) {
+TEST_P(TcpConnection, BackPressureStopsReadingUntilTheClientReads) {
     constexpr size_t request_count = 200;
     constexpr size_t response_bytes = 256 * 1024;
     auto reactor = make_reactor();
-    Server server(*reactor, ConnectionOptions{.unsent_bytes_max = 1024 * 1024});
+    Server server(*reactor, ConnectionOptions{.unsent_bytes_max = 1024 * 1024}, ring_options());
     server.handler.response_bytes = response_bytes;
     std::atomic<bool> paused = false;
     std::thread client([&, port = server.listener->port()] {
@@ -343,6 +189,7 @@ TEST(TcpConnection, BackPressureStopsReadingUntilTheClientReads) {
     EXPECT_EQ(stats.frames_received, request_count);
     EXPECT_EQ(stats.responses_sent, request_count);
     EXPECT_TRUE(server.results.at(0).ok()) << server.results[0];
+    expect_mode_and_buffers(server);
 }
 
 io::Task<void> accept_into(Listener& listener, absl::Status& status) {
@@ -381,9 +228,9 @@ io::Task<void> close_everything_while_open(Server& server, absl::Status& fourth_
 
 // Three idle connections and an accept() waiting for a fourth: closing the listener and the
 // connections ends everything, the clients see the close, and (under ASan) nothing leaks.
-TEST(TcpConnection, ClosingListenerAndConnectionsWhileOpenLeaksNothing) {
+TEST_P(TcpConnection, ClosingListenerAndConnectionsWhileOpenLeaksNothing) {
     auto reactor = make_reactor();
-    Server server(*reactor);
+    Server server(*reactor, {}, ring_options());
     const uint16_t port = server.listener->port();
     std::vector<std::thread> clients;
     for (int i = 0; i < 3; ++i) {
@@ -402,7 +249,14 @@ TEST(TcpConnection, ClosingListenerAndConnectionsWhileOpenLeaksNothing) {
     EXPECT_EQ(fourth_accept.code(), absl::StatusCode::kCancelled);
     EXPECT_EQ(server.count(absl::StatusCode::kOk), 3u);
     EXPECT_EQ(reactor->inflight(), 0u);
+    expect_mode_and_buffers(server);
 }
+
+INSTANTIATE_TEST_SUITE_P(Receive, TcpConnection,
+                         ::testing::Values(ReceiveMode::plain, ReceiveMode::ring),
+                         [](const ::testing::TestParamInfo<ReceiveMode>& mode) {
+                             return mode.param == ReceiveMode::plain ? "Plain" : "Multishot";
+                         });
 
 }  // namespace
 }  // namespace ringlog::net::tcp
