@@ -22,6 +22,17 @@ io::Task<absl::Status> KafkaServer::start() {
                                             listener.status().message()));
     }
     listener_ = *std::move(listener);
+    // 256 x 64 KiB: a produce frame of up to 64 KiB is decoded in place in the buffer the kernel
+    // received it into; larger frames are assembled by one copy either way.
+    auto ring = io::ProvidedBufferRing::create(
+        shard_.reactor(), io::ProvidedBufferRingOptions{
+                              .group_id = 0, .buffer_count = 256, .buffer_bytes = 64 * 1024});
+    if (ring.ok()) {
+        buffer_ring_ = *std::move(ring);
+    } else {
+        std::fprintf(stderr, "ringlogd: shard %u: no provided buffer ring (%s), plain receives\n",
+                     shard_.id().value(), std::string(ring.status().message()).c_str());
+    }
     std::fprintf(stderr, "ringlogd: shard %u listening on %s:%u\n", shard_.id().value(),
                  config.listen_host.c_str(), listener_->port());
     tasks_.spawn(accept_loop());
@@ -48,6 +59,7 @@ io::Task<void> KafkaServer::serve(int fd) {
     Client client(broker_);
     net::tcp::ConnectionOptions options;
     options.frame_bytes_max = broker_.config().request_bytes_max;
+    options.buffer_ring = buffer_ring_.get();
     client.connection =
         std::make_unique<net::tcp::Connection>(shard_.reactor(), fd, client.session, options);
     client.session.attach(*client.connection);
@@ -76,6 +88,7 @@ io::Task<void> KafkaServer::stop() {
     }
     co_await tasks_.wait_idle();
     listener_.reset();
+    buffer_ring_.reset();
 }
 
 }  // namespace ringlog::core

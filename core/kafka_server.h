@@ -11,6 +11,7 @@
 
 #include "core/broker.h"
 #include "core/kafka_session.h"
+#include "io/provided_buffer_ring.h"
 #include "io/task.h"
 #include "io/task_group.h"
 #include "net/tcp/connection.h"
@@ -50,6 +51,9 @@ private:
     Broker& broker_;
     Shard& shard_;
     std::unique_ptr<net::tcp::Listener> listener_;
+    // The shard's receive buffers, shared by its connections (nullptr: plain receives, on a
+    // kernel without buffer rings). Outlives every connection.
+    std::unique_ptr<io::ProvidedBufferRing> buffer_ring_;
     std::list<Client*> clients_;
     io::TaskGroup tasks_;
     bool stopping_ = false;
