@@ -8,6 +8,7 @@ ringlog_packages=(
     liburing-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
     clang clang-format libclang-rt-14-dev
     python3
+    kcat python3-confluent-kafka python3-kafka
 )
 
 ringlog_install_deps() {
