@@ -739,6 +739,21 @@ io::Task<absl::StatusOr<std::optional<Offset>>> Log::offset_for_timestamp(int64_
     co_return std::nullopt;
 }
 
+std::optional<Log::TimestampAndOffset> Log::max_timestamp() const {
+    std::optional<TimestampAndOffset> best;
+    const Offset high_watermark = this->high_watermark();
+    for (const auto& segment : segments_) {
+        // A batch not yet readable (not yet durable under `always`) is not answered with.
+        if (segment->max_timestamp() < 0 || segment->offset_of_max_timestamp() >= high_watermark) {
+            continue;
+        }
+        if (!best || segment->max_timestamp() > best->timestamp_ms) {
+            best = TimestampAndOffset{segment->max_timestamp(), segment->offset_of_max_timestamp()};
+        }
+    }
+    return best;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Retention and lifecycle
 

@@ -95,6 +95,15 @@ public:
     [[nodiscard]] io::Task<absl::StatusOr<std::optional<Offset>>> offset_for_timestamp(
         int64_t target_ms);
 
+    // The largest timestamp below the high watermark and the base offset of the batch holding
+    // it (ListOffsets' MAX_TIMESTAMP, KIP-734); nullopt for an empty log.
+    struct TimestampAndOffset {
+        int64_t timestamp_ms;
+        Offset offset;
+    };
+
+    std::optional<TimestampAndOffset> max_timestamp() const;
+
     // Makes everything appended so far durable, whatever the policy.
     [[nodiscard]] io::Task<absl::Status> flush();
 

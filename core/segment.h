@@ -46,6 +46,9 @@ public:
     // The largest timestamp of any batch, -1 while there is none.
     int64_t max_timestamp() const { return max_timestamp_; }
 
+    // The base offset of the batch that holds max_timestamp().
+    Offset offset_of_max_timestamp() const { return offset_of_max_timestamp_; }
+
     bool sealed() const { return sealed_; }
 
     io::File& file() { return *file_; }

@@ -1,8 +1,8 @@
 // ListOffsets (key 2): a partition's earliest (-2) or latest (-1) offset, or the first offset
 // whose timestamp is at or after a given time. "Latest" is the high watermark: what a consumer
-// can read (under durability=always, what is on disk). Max-timestamp queries (-3, v7) are
-// answered with the last batch's offset and timestamp bound only when the log can tell; here
-// they get UNSUPPORTED_VERSION per partition until the time index exposes its maximum.
+// can read (under durability=always, what is on disk). MAX_TIMESTAMP (-3, v7, KIP-734) gives
+// the largest timestamp and the base offset of the batch holding it (batch granularity: the
+// records of a compressed batch are never opened for it).
 #include "net/kafka/generated/list_offsets.h"
 
 #include <vector>
@@ -41,8 +41,16 @@ io::Task<void> answer(ShardLocal& local, OffsetQuery query) {
         out.offset = log.high_watermark().value();
     } else if (query.timestamp == earliest_timestamp) {
         out.offset = log.log_start_offset().value();
-    } else if (query.timestamp == max_timestamp || query.timestamp < 0) {
-        out.error_code = code(ErrorCode::unsupported_version);
+    } else if (query.timestamp == max_timestamp) {
+        if (const auto found_max = log.max_timestamp()) {
+            out.offset = found_max->offset.value();
+            out.timestamp = found_max->timestamp_ms;
+        } else {
+            out.offset = -1;
+            out.timestamp = -1;
+        }
+    } else if (query.timestamp < 0) {
+        out.error_code = code(ErrorCode::invalid_request);  // no such special timestamp
     } else {
         absl::StatusOr<std::optional<Offset>> found_offset =
             co_await log.offset_for_timestamp(query.timestamp);

@@ -371,6 +371,20 @@ TEST_F(LogTest, ConcurrentAppendsShareFlushes) {
     close(*log);
 }
 
+// ListOffsets MAX_TIMESTAMP: the largest timestamp anywhere in the log, not the newest batch's.
+TEST_F(LogTest, MaxTimestampIsTheLargestAndPointsAtItsBatch) {
+    auto log = open(small_config());
+    EXPECT_FALSE(log->max_timestamp().has_value());
+    append(*log, make_batch(1, 2, 50, 5'000));  // offsets 0-1, timestamps 5000-5001
+    append(*log, make_batch(2, 3, 50, 9'000));  // offsets 2-4, timestamps 9000-9002
+    append(*log, make_batch(3, 1, 50, 7'000));  // offset 5, an older timestamp
+    const auto found = log->max_timestamp();
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->timestamp_ms, 9'002);
+    EXPECT_EQ(found->offset, Offset(2));
+    close(*log);
+}
+
 // acks=1 under `always`: the append returns before its sync, and readers see it only once the
 // flusher has made it durable (the high watermark is what is on disk).
 TEST_F(LogTest, InMemoryAppendReturnsBeforeItIsDurable) {
