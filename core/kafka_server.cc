@@ -1,5 +1,6 @@
 #include "core/kafka_server.h"
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -78,15 +79,46 @@ io::Task<void> KafkaServer::serve(int fd) {
     }
 }
 
+// How long stop() lets connections drain (answer the requests they read, send the responses,
+// see the client close) before it closes them. Long enough for a Fetch's max_wait_ms (500 ms by
+// default) and an acks=all flush; BrokerConfig has no field for it (yet).
+constexpr std::chrono::seconds drain_timeout{5};
+
 io::Task<void> KafkaServer::stop() {
     stopping_ = true;
     if (listener_ != nullptr) {
         co_await listener_->close();
     }
     for (Client* client : clients_) {
-        client->connection->close();
+        client->connection->drain();
     }
-    co_await tasks_.wait_idle();
+    // tasks_ goes idle once the accept loop and every serve() ended; a watcher turns that into a
+    // notification, so the wait ends as soon as the last connection drained, or at the deadline.
+    bool idle = false;
+    io::Notify went_idle;
+    io::TaskGroup watcher;
+    const auto watch = [](io::TaskGroup& tasks, bool& done, io::Notify& notify) -> io::Task<void> {
+        co_await tasks.wait_idle();
+        done = true;
+        notify.notify_all();
+    };
+    watcher.spawn(watch(tasks_, idle, went_idle));
+    io::Reactor& reactor = shard_.reactor();
+    const auto deadline = reactor.now() + drain_timeout;
+    while (!idle && reactor.now() < deadline) {
+        (void)co_await went_idle.wait_for(deadline - reactor.now());
+    }
+    if (!idle) {
+        std::fprintf(stderr,
+                     "ringlogd: shard %u: %zu connection(s) still draining after %lld s, "
+                     "closing them\n",
+                     shard_.id().value(), clients_.size(),
+                     static_cast<long long>(drain_timeout.count()));
+        for (Client* client : clients_) {
+            client->connection->close();
+        }
+    }
+    co_await watcher.wait_idle();
     listener_.reset();
     buffer_ring_.reset();
 }

@@ -19,9 +19,9 @@
 
 namespace ringlog::core {
 
-// Contract: created, started, stopped and destroyed on its shard. stop() stops accepting,
-// closes every connection (a request being handled finishes first) and returns once all are
-// gone.
+// Contract: created, started, stopped and destroyed on its shard. stop() stops accepting and
+// drains every connection (the requests it has read are answered, then the client sees EOF),
+// closing any still open after a few seconds, and returns once all are gone.
 class KafkaServer {
 public:
     KafkaServer(Broker& broker, Shard& shard) : broker_(broker), shard_(shard) {}

@@ -75,6 +75,27 @@ void Connection::close() {
     }
 }
 
+void Connection::drain() {
+    if (closing_ || draining_ || fd_ < 0) {
+        return;
+    }
+    draining_ = true;
+    // Only the receive is cancelled: sends in flight must finish. A multishot receive posts CQEs
+    // until its last one, and the loop serves the bytes they carry; a plain receive ends with
+    // -ECANCELED, or with bytes if it won the race, and those are served too. Either way no new
+    // receive is started (the loop checks draining_), and the socket stays open for the sends.
+    if (multishot_) {
+        stop_receiving();
+    } else if (plain_receive_ != nullptr) {
+        reactor_.prepare(
+            nullptr, [this](io_uring_sqe* sqe) { io_uring_prep_cancel(sqe, plain_receive_, 0); });
+    }
+    // A receive loop waiting for ring buffers ends instead (close() wakes it the same way).
+    if (ring_ != nullptr && waiting_for_buffers_) {
+        ring_->returned().notify_all();
+    }
+}
+
 io::Task<absl::Status> Connection::run() {
     RL_ASSERT(!running_ && fd_ >= 0);
     running_ = true;
@@ -103,12 +124,38 @@ io::Task<absl::Status> Connection::run() {
     if (status.ok()) {
         status = send_status_;
     }
+    if (draining_ && !closing_) {
+        co_await linger();
+    }
     queue_.clear();
     unsent_bytes_ = 0;
     ::close(fd_);
     fd_ = -1;
     running_ = false;
     co_return status;
+}
+
+// The end of a drain, once every response went out (the send loop ended without closing): the
+// FIN follows the responses, and the bytes the client sent meanwhile are read and dropped until
+// its own FIN. Closing the socket with bytes unread would send RST instead, and RST discards
+// whatever the kernel still holds of the responses, unacknowledged (tcp_close in
+// net/ipv4/tcp.c). close() ends the wait: it cancels the receive and shuts the socket down.
+io::Task<void> Connection::linger() {
+    (void)::shutdown(fd_, SHUT_WR);
+    if (receive_buffer_.empty()) {
+        receive_buffer_.resize(4096);  // multishot mode had none; a shutdown path may allocate
+    }
+    while (!closing_) {
+        const int result = co_await reactor_.op([this](io_uring_sqe* sqe) {
+            io_uring_prep_recv(sqe, fd_, receive_buffer_.data(), receive_buffer_.size(), 0);
+        });
+        if (result == -EINTR || result == -EAGAIN) {
+            continue;
+        }
+        if (result <= 0) {
+            break;  // the peer's FIN, or it is gone (a reset): nothing left to protect
+        }
+    }
 }
 
 size_t Connection::fill_iovecs() {

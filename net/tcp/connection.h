@@ -125,15 +125,31 @@ struct ConnectionStats {
 };
 
 // Contract: created, used and destroyed on its reactor's thread; owns the socket from the
-// constructor on. run() serves until the peer closes, an error, a bad frame, or close(); it
-// returns only after every operation it started has completed (close() cancels them with
-// IORING_OP_ASYNC_CANCEL and shuts the socket down; a multishot receive is waited for until its
-// last CQE, a zero-copy send until its notification) and every ring buffer it held went back,
-// then closes the socket. On a clean end (peer EOF between frames, or close()) it returns OK;
-// a peer gone mid-frame is kUnavailable, a bad size prefix (negative, or above
-// frame_bytes_max) kInvalidArgument, logged to stderr. After a peer EOF the responses already
-// queued are still sent. Destroy it only once run() returned, or if it never ran. The handler
-// and the buffer ring outlive the connection.
+// constructor on. run() serves until the peer closes, an error, a bad frame, close(), or the
+// end of a drain(); it returns only after every operation it started has completed (close()
+// cancels them with IORING_OP_ASYNC_CANCEL and shuts the socket down; a multishot receive is
+// waited for until its last CQE, a zero-copy send until its notification) and every ring buffer
+// it held went back, then closes the socket. On a clean end (peer EOF between frames, close(),
+// or a finished drain) it returns OK; a peer gone mid-frame is kUnavailable, a bad size prefix
+// (negative, or above frame_bytes_max) kInvalidArgument, logged to stderr. After a peer EOF the
+// responses already queued are still sent. Destroy it only once run() returned, or if it never
+// ran. The handler and the buffer ring outlive the connection.
+//
+// Draining (a broker's SIGTERM): drain() stops asking the kernel for bytes, at once. What the
+// connection had already taken from the kernel is still served: the frame being handled, then every
+// complete frame of the bytes already received (the rest of the current chunk, bytes copied aside,
+// multishot CQEs queued or posted before the cancelled receive's last one, the bytes of a plain
+// receive that beat its cancellation), in order; Kafka's broker too lets its request handlers
+// finish the requests already read before they stop (a shutdown request is queued behind them,
+// KafkaRequestHandlerPool.shutdown). A partial frame at the end of those bytes, and whatever the
+// socket still holds, is never handled: a client gets a whole response for a prefix of its requests
+// and nothing for the rest, never half an answer. Once every response is sent, the write side is
+// shut down (SHUT_WR: the client reads them all, then EOF), and the connection reads and discards
+// until the peer closes its side too, so that closing the socket with bytes unread (which makes the
+// kernel send RST and drop the responses not yet acknowledged) cannot happen; a Kafka client closes
+// on EOF. Then run() returns OK. A drain has no clock of its own: a handler that never finishes, a
+// client that stops reading or never closes keep it going until the owner calls close(), which
+// still ends everything at once (dropping unsent responses).
 //
 // Ring buffers: a frame that lies inside one received buffer is handed to the handler in
 // place, so that buffer goes back to the ring only after the handler finished with every frame
@@ -152,8 +168,15 @@ public:
 
     [[nodiscard]] io::Task<absl::Status> run();
 
-    // Asks run() to finish now, dropping unsent responses. Idempotent.
+    // Asks run() to finish now, dropping unsent responses. Idempotent; also ends a drain.
     void close();
+
+    // Asks run() to finish gracefully: no new reads, the frames already received handled and
+    // answered, the socket shut down (see the class comment). Idempotent; nothing after close().
+    // May come before run(), which then ends as soon as the peer closes.
+    void drain();
+
+    bool draining() const { return draining_; }
 
     const ConnectionStats& stats() const { return stats_; }
 
@@ -198,6 +221,8 @@ private:
 
     bool over_bound() const { return unsent_bytes_ > options_.unsent_bytes_max; }
 
+    [[nodiscard]] io::Task<void> linger();
+
     [[nodiscard]] io::Task<void> send_loop();
     size_t fill_iovecs();
     void consume_sent(size_t bytes);
@@ -207,7 +232,10 @@ private:
     FrameHandler& handler_;
     ConnectionOptions options_;
     FrameAssembler assembler_;
-    std::vector<std::byte> receive_buffer_;  // plain receives only
+    std::vector<std::byte> receive_buffer_;  // plain receives only (and a drain's linger)
+    // The plain receive in flight, which drain() cancels, or nullptr. It lives in the receive
+    // loop's frame, suspended on it until its CQE.
+    io::Completion* plain_receive_ = nullptr;
     // The frames of the chunk being handled; frames_[next_frame_] is the next to hand out.
     std::vector<FrameAssembler::Frame> frames_;
     size_t next_frame_ = 0;
@@ -244,6 +272,7 @@ private:
     bool running_ = false;
     bool receive_done_ = false;
     bool closing_ = false;
+    bool draining_ = false;    // drain() was called: no new receive is started
     io::Notify send_ready_;    // the queue grew, or the receive side finished
     io::Notify receive_wake_;  // bytes were sent, a receive CQE came, the send side finished
     io::TaskGroup sender_;

@@ -167,7 +167,7 @@ Connection::Step Connection::next_ring_chunk(std::span<const std::byte>& chunk, 
                 ++stats_.buffer_waits;
                 waiting_for_buffers_ = true;
                 return Step::retry;
-            case -ECANCELED:  // stop_receiving() (or close(), which the loop sees itself)
+            case -ECANCELED:  // stop_receiving(), by pause() or drain(); or close()
             case -EINTR:
             case -EAGAIN:
                 return Step::retry;
@@ -186,6 +186,13 @@ Connection::Step Connection::next_ring_chunk(std::span<const std::byte>& chunk, 
     }
     if (receive_armed_) {
         return Step::wait;
+    }
+    if (draining_) {
+        // Everything the receive delivered up to its last CQE was taken: a drain ends here.
+        // A partial frame left in the assembler is dropped unhandled (see connection.h).
+        waiting_for_buffers_ = false;
+        end = absl::OkStatus();
+        return Step::end;
     }
     if (waiting_for_buffers_) {
         if (ring_->available() == 0) {
@@ -235,11 +242,22 @@ io::Task<absl::Status> Connection::receive_loop() {
                     co_return end;
             }
         } else {
-            const int result = co_await reactor_.op([this](io_uring_sqe* sqe) {
+            if (draining_) {
+                co_return absl::OkStatus();  // a partial frame in the assembler is dropped
+            }
+            // Named, so that drain() can cancel it by its address.
+            auto receive = reactor_.op([this](io_uring_sqe* sqe) {
                 io_uring_prep_recv(sqe, fd_, receive_buffer_.data(), receive_buffer_.size(), 0);
             });
+            plain_receive_ = &receive;
+            const int result = co_await receive;
+            plain_receive_ = nullptr;
             if (closing_) {
                 break;
+            }
+            if (draining_ && (result == -ECANCELED || result == 0)) {
+                // Cancelled by drain(), or the peer's EOF meanwhile; a partial frame is dropped.
+                co_return absl::OkStatus();
             }
             if (result == -EINTR || result == -EAGAIN) {
                 continue;

@@ -200,6 +200,9 @@ public:
 
     void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
+    // For a test that reads the socket from the reactor's thread (io_uring) instead.
+    int fd() const { return fd_; }
+
 private:
     int fd_;
 };
