@@ -14,7 +14,9 @@
 #include <absl/strings/str_cat.h>
 
 #include "core/kafka_server.h"
+#include "io/base/limits.h"
 #include "io/base/status_macros.h"
+#include "net/tcp/listener.h"
 
 namespace ringlog::core {
 namespace {
@@ -108,12 +110,24 @@ absl::Status Broker::start() {
     RL_RETURN_IF_ERROR(shards_->start());
     started_ = true;
     locals_.resize(static_cast<size_t>(shard_count));
+    tail_pools_.resize(static_cast<size_t>(shard_count));
     servers_.resize(static_cast<size_t>(shard_count));
 
     // 1. Each shard's state, made on its own thread (its file system uses its reactor).
     absl::Status status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        locals_[shard.id().value()] =
-            std::make_unique<ShardLocal>(shard, config_.data_dir, defaults_);
+        // Allocated (and touched) on the shard's own thread, and registered with its ring, so
+        // tail writes are WRITE_FIXED and the data path never faults a page in.
+        const size_t chunks =
+            std::max<size_t>(1, config_.tail_memory_bytes / limits::tail_chunk_bytes);
+        auto pool = std::make_unique<io::BufferPool>(limits::tail_chunk_bytes, chunks);
+        const absl::Status registered = shard.reactor().register_buffers(*pool);
+        if (!registered.ok()) {
+            std::fprintf(stderr, "ringlogd: shard %u: tail chunks not registered (%s)\n",
+                         shard.id().value(), std::string(registered.message()).c_str());
+        }
+        tail_pools_[shard.id().value()] = std::move(pool);
+        locals_[shard.id().value()] = std::make_unique<ShardLocal>(
+            shard, config_.data_dir, defaults_, tail_pools_[shard.id().value()].get());
         locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
         if (shard.id() == controller_shard) {
             controller_ = std::make_unique<Controller>(*this);
@@ -131,6 +145,10 @@ absl::Status Broker::start() {
         status = loaded.get_future().get();
     }
     // 3. The listeners.
+    if (status.ok() && !config_.advertise_shards && config_.port != 0) {
+        status = net::tcp::Listener::check_port_unused(config_.listen_host,
+                                                       static_cast<uint16_t>(config_.port));
+    }
     if (status.ok()) {
         status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
             servers_[shard.id().value()] = std::make_unique<KafkaServer>(*this, shard);
@@ -179,6 +197,7 @@ absl::Status Broker::stop() {
         }(*this, shard);
     });
     shards_->stop();
+    tail_pools_.clear();  // every chunk is back: the shards released what they held
     started_ = false;
     return closed;
 }

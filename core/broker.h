@@ -16,6 +16,7 @@
 #include "core/shard_local.h"
 #include "core/shard_set.h"
 #include "core/topic_config.h"
+#include "io/buffer.h"
 
 namespace ringlog::core {
 
@@ -81,6 +82,10 @@ private:
     TopicDefaults defaults_;
     std::string cluster_id_;
     std::unique_ptr<ShardSet> shards_;
+    // Per shard: the registered chunks the logs' tails live in. They outlive the shards' state
+    // and their threads: a view of a chunk may travel to another shard and come back to be
+    // released after its log has closed.
+    std::vector<std::unique_ptr<io::BufferPool>> tail_pools_;
     std::vector<std::unique_ptr<ShardLocal>> locals_;
     std::vector<std::unique_ptr<KafkaServer>> servers_;
     std::unique_ptr<Controller> controller_;

@@ -145,6 +145,12 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<size_t>(n, v, 0, c.log.tail_bytes_max);
      }},
+    {"tail-memory-bytes",
+     "per shard: the pool of registered 1 MiB chunks the logs' in-memory tails are written "
+     "and served from (default 128 MiB; a log beyond it allocates chunks on its own)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<size_t>(n, v, 1024 * 1024, c.tail_memory_bytes);
+     }},
 };
 
 absl::Status apply_file(BrokerConfig& config, const std::string& path) {

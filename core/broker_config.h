@@ -24,6 +24,7 @@ struct BrokerConfig {
     bool advertise_shards = false;
     size_t request_bytes_max = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes
     int32_t max_message_bytes = 1024 * 1024 + 12;  // Kafka's message.max.bytes
+    size_t tail_memory_bytes = 128 * 1024 * 1024;  // per shard
     int shards = 0;                                // 0: one per core
     int default_partitions = 1;
     bool auto_create_topics = true;

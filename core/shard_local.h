@@ -26,11 +26,15 @@ namespace ringlog::core {
 // Contract: created and destroyed on its shard's thread; close_all() before destruction.
 class ShardLocal {
 public:
-    ShardLocal(Shard& shard, std::string data_dir, TopicDefaults defaults)
+    // `tail_pool` (may be null) supplies the logs' tail chunks; it outlives this object and
+    // every buffer reference, wherever it went.
+    ShardLocal(Shard& shard, std::string data_dir, TopicDefaults defaults,
+               io::BufferPool* tail_pool)
         : shard_(shard),
           fs_(shard.reactor()),
           data_dir_(std::move(data_dir)),
           defaults_(std::move(defaults)),
+          tail_pool_(tail_pool),
           catalog_(std::make_shared<const Catalog>()) {}
 
     ~ShardLocal();
@@ -81,6 +85,7 @@ private:
     io::UringFileSystem fs_;
     std::string data_dir_;
     TopicDefaults defaults_;
+    io::BufferPool* tail_pool_;
     CatalogRef catalog_;
     // By topic name; index i holds partition i when this shard owns it, else nullptr.
     absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Partition>>> partitions_;

@@ -43,6 +43,34 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::bind(io::Reactor& reactor,
     return std::unique_ptr<Listener>(new Listener(reactor, fd, ntohs(address.sin_port)));
 }
 
+absl::Status Listener::check_port_unused(std::string_view host, uint16_t port) {
+    const std::string host_string(host);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    if (inet_pton(AF_INET, host_string.c_str(), &address.sin_addr) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", host_string));
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return io::errno_to_status(errno, "create a TCP socket");
+    }
+    // SO_REUSEADDR ignores connections in TIME_WAIT but not a listening socket, with or without
+    // SO_REUSEPORT: exactly "is anybody serving this port".
+    const int one = 1;
+    absl::Status status;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0
+        || ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+        const int err = errno;
+        status = err == EADDRINUSE
+                     ? absl::AlreadyExistsError(
+                         absl::StrCat(host_string, ":", port, " is already in use"))
+                     : io::errno_to_status(err, absl::StrCat("bind ", host_string, ":", port));
+    }
+    ::close(fd);
+    return status;
+}
+
 Listener::Listener(io::Reactor& reactor, int fd, uint16_t port)
     : reactor_(reactor), fd_(fd), port_(port) {}
 

@@ -36,6 +36,11 @@ public:
                                                                         int backlog = 1024,
                                                                         bool reuse_port = false);
 
+    // Fails with kAlreadyExists if something already listens on host:port. Listeners that
+    // share a port (reuse_port) would otherwise join another process's group without a word
+    // and take half its connections; check first, once, before binding them.
+    [[nodiscard]] static absl::Status check_port_unused(std::string_view host, uint16_t port);
+
     ~Listener();
 
     Listener(const Listener&) = delete;

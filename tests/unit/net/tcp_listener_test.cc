@@ -92,5 +92,21 @@ TEST(TcpListener, WithoutReusePortASecondBindFails) {
     reactor->block_on((*first)->close());
 }
 
+// A reuse-port group would quietly accept another broker into it: the probe catches a port in
+// use, by a reuse-port listener too, and passes a free one.
+TEST(TcpListener, PortProbeSeesAnyListener) {
+    auto reactor = make_reactor();
+    auto shared = Listener::bind(*reactor, "127.0.0.1", 0, 1024, /*reuse_port=*/true);
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    const uint16_t port = (*shared)->port();
+    const absl::Status busy = Listener::check_port_unused("127.0.0.1", port);
+    EXPECT_EQ(busy.code(), absl::StatusCode::kAlreadyExists) << busy;
+    reactor->block_on((*shared)->close());
+    shared->reset();
+    EXPECT_TRUE(Listener::check_port_unused("127.0.0.1", port).ok());
+    EXPECT_EQ(Listener::check_port_unused("not-an-address", port).code(),
+              absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ringlog::net::tcp
