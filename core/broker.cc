@@ -14,6 +14,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "core/kafka_server.h"
+#include "core/metrics/metrics_server.h"
 #include "io/base/limits.h"
 #include "io/base/status_macros.h"
 #include "net/tcp/listener.h"
@@ -155,6 +156,30 @@ absl::Status Broker::start() {
             return servers_[shard.id().value()]->start();
         });
     }
+    // 4. /metrics, on the controller shard. A port someone else holds costs the endpoint, not
+    //    the broker: it says so and serves Kafka anyway.
+    if (status.ok() && config_.metrics_port >= 0) {
+        std::promise<void> served;
+        shards_->run_on(controller_shard, [this, &served](Shard& shard) -> io::Task<void> {
+            metrics_ = std::make_unique<MetricsServer>(*this);
+            const absl::Status started =
+                metrics_->start(shard.reactor(), static_cast<uint16_t>(config_.metrics_port));
+            if (started.ok()) {
+                std::fprintf(stderr, "ringlogd: metrics on http://%s:%u/metrics\n",
+                             config_.listen_host.c_str(), metrics_->port());
+            } else {
+                std::fprintf(stderr, "ringlogd: no /metrics: %s\n",
+                             std::string(started.message()).c_str());
+                metrics_.reset();
+            }
+            served.set_value();
+            return [](absl::Status ok) -> io::Task<void> {
+                (void)ok;
+                co_return;
+            }(absl::OkStatus());
+        });
+        served.get_future().wait();
+    }
     if (!status.ok()) {
         (void)stop();
         return status;
@@ -174,13 +199,18 @@ absl::Status Broker::stop() {
     }
     // Listeners and connections first, so no request starts while the logs close.
     (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        return [](std::unique_ptr<KafkaServer>& server) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<KafkaServer>& server,
+                  std::unique_ptr<MetricsServer>* metrics) -> io::Task<absl::Status> {
+            if (metrics != nullptr && *metrics != nullptr) {
+                co_await (*metrics)->stop();
+                metrics->reset();
+            }
             if (server != nullptr) {
                 co_await server->stop();
                 server.reset();
             }
             co_return absl::OkStatus();
-        }(servers_[shard.id().value()]);
+        }(servers_[shard.id().value()], shard.id() == controller_shard ? &metrics_ : nullptr);
     });
     const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {

@@ -21,6 +21,7 @@
 namespace ringlog::core {
 
 class KafkaServer;
+class MetricsServer;
 
 // Contract: start() and stop() from one thread that is not a shard (main). Between them,
 // code on shard i may use local() (its own state) and, on shard 0, controller().
@@ -89,6 +90,7 @@ private:
     std::vector<std::unique_ptr<ShardLocal>> locals_;
     std::vector<std::unique_ptr<KafkaServer>> servers_;
     std::unique_ptr<Controller> controller_;
+    std::unique_ptr<MetricsServer> metrics_;  // on the controller shard
     bool started_ = false;
 };
 

@@ -145,6 +145,13 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<size_t>(n, v, 0, c.log.tail_bytes_max);
      }},
+    {"metrics-port",
+     "port of the Prometheus endpoint http://<listen-host>:PORT/metrics (default 9644; 0: any "
+     "free port, printed at start; -1: none)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         RL_RETURN_IF_ERROR(parse_int(n, v, -1, c.metrics_port));
+         return c.metrics_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
     {"tail-memory-bytes",
      "per shard: the pool of registered 1 MiB chunks the logs' in-memory tails are written "
      "and served from (default 128 MiB; a log beyond it allocates chunks on its own)",

@@ -25,6 +25,7 @@ struct BrokerConfig {
     size_t request_bytes_max = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes
     int32_t max_message_bytes = 1024 * 1024 + 12;  // Kafka's message.max.bytes
     size_t tail_memory_bytes = 128 * 1024 * 1024;  // per shard
+    int metrics_port = 9644;                       // -1: no /metrics; 0: any free port
     int shards = 0;                                // 0: one per core
     int default_partitions = 1;
     bool auto_create_topics = true;

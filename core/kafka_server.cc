@@ -66,11 +66,15 @@ io::Task<void> KafkaServer::serve(int fd) {
     client.session.attach(*client.connection);
     clients_.push_front(&client);
     const auto self = clients_.begin();
+    metrics::ShardMetrics& counts = broker_.local().metrics();
+    ++counts.connections_accepted;
+    ++counts.connections_open;
     if (stopping_) {
         client.connection->close();
     }
     const absl::Status status = co_await client.connection->run();
     clients_.erase(self);
+    --counts.connections_open;
     if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) {
         // A peer gone mid-frame or a reset: worth a line, not an alarm. (A bad frame was
         // logged by the connection already.)

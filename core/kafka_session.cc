@@ -1,5 +1,6 @@
 #include "core/kafka_session.h"
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -21,7 +22,9 @@ io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const
     const bool version_served = served != nullptr
                                 && header.request_api_version >= served->min_version
                                 && header.request_api_version <= served->max_version;
+    metrics::ShardMetrics& counts = context.local.metrics();
     if (!version_served) {
+        ++counts.requests_refused;
         if (header.request_api_key == static_cast<int16_t>(net::kafka::ApiKey::api_versions)) {
             co_return api::unsupported_api_versions(context);
         }
@@ -29,7 +32,14 @@ io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const
             served == nullptr ? "API not supported by this broker" : "unsupported API version"));
         co_return std::nullopt;
     }
-    co_return co_await api::dispatch(context, reader);
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<net::tcp::Response> reply = co_await api::dispatch(context, reader);
+    metrics::ApiMetrics& api = counts.by_api[static_cast<size_t>(header.request_api_key)];
+    ++api.requests;
+    api.latency.record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count()));
+    co_return reply;
 }
 
 }  // namespace ringlog::core

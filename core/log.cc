@@ -1,6 +1,7 @@
 #include "core/log.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include <absl/strings/str_cat.h>
@@ -168,7 +169,7 @@ io::Task<absl::Status> Log::recover_active(Segment& segment) {
     }
     if (static_cast<int64_t>(valid_end) < config_.segment_bytes) {
         RL_CO_RETURN_IF_ERROR(co_await segment.file().allocate(
-            align_down(valid_end), config_.segment_bytes - align_down(valid_end)));
+            align_down(valid_end), preallocation_bytes(align_down(valid_end))));
     }
     RL_CO_RETURN_IF_ERROR(co_await segment.file().datasync());
 
@@ -196,7 +197,7 @@ io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset ba
     const std::string path = segment_path(dir_, base_offset, SegmentFileKind::log);
     RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
                            co_await fs_.open(path, {.create = true, .exclusive = true}));
-    absl::Status status = co_await file->allocate(0, config_.segment_bytes);
+    absl::Status status = co_await file->allocate(0, preallocation_bytes(0));
     if (status.ok()) {
         status = fs_.sync_dir(dir_);
     }
@@ -429,14 +430,24 @@ io::Task<absl::Status> Log::flush_locked(bool sync) {
     absl::Status status;
     const bool dsync = need_sync && need_write && config_.sync_method == SyncMethod::dsync_write
                        && align_up(end) - align_down(written_end_) <= limits::flush_write_bytes_max;
+    const auto started = std::chrono::steady_clock::now();
     if (need_write) {
         status = co_await write_tail(written_end_, dsync);
     }
     if (status.ok() && need_sync && !dsync) {
+        const auto sync_started = std::chrono::steady_clock::now();
         status = co_await active().file().datasync();
         ++stats_.syncs;
+        stats_.sync_latency.record(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - sync_started)
+                                      .count()));
     } else if (status.ok() && dsync) {
         ++stats_.syncs;
+        stats_.sync_latency.record(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count()));
     }
     ++stats_.flushes;
     if (!status.ok()) {
@@ -506,6 +517,16 @@ void Log::roll_back_unflushed(const absl::Status& cause) {
     written_end_ = durable_end_;
     ++rollback_generation_;
     ++stats_.rollbacks;
+}
+
+// Space reserved ahead of `from`: the zero-filling's reach, not the whole segment. A 1 GiB
+// fallocate per partition would reserve a terabyte for a thousand partitions that hold a few
+// megabytes each; zero-filling (which allocates the blocks it writes) runs ahead of the
+// appender anyway, and past this reservation the file simply grows.
+uint64_t Log::preallocation_bytes(uint64_t from) const {
+    const uint64_t ahead = static_cast<uint64_t>(std::max<int64_t>(
+        config_.prewrite_ahead_bytes, static_cast<int64_t>(limits::prewrite_chunk_bytes)));
+    return std::min<uint64_t>(static_cast<uint64_t>(config_.segment_bytes) - from, ahead);
 }
 
 bool Log::prewrite_wanted() const {

@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/log_config.h"
 #include "core/log_tail.h"
+#include "core/metrics/latency_buckets.h"
 #include "core/offset.h"
 #include "core/segment.h"
 #include "io/async_mutex.h"
@@ -67,6 +68,7 @@ struct LogStats {
     uint64_t rollbacks = 0;  // failed flushes under `always` that dropped unacknowledged appends
     uint64_t prewrite_bytes = 0;
     uint64_t recovered_truncated_bytes = 0;  // torn tail bytes cut off by open()
+    metrics::LatencyBuckets sync_latency;    // each fdatasync or RWF_DSYNC write
 };
 
 class Log {
@@ -166,6 +168,7 @@ private:
     io::Task<absl::Status> write_tail(uint64_t from, bool dsync);
     io::Task<void> prewrite_step();
     bool prewrite_wanted() const;
+    uint64_t preallocation_bytes(uint64_t from) const;
     void roll_back_unflushed(const absl::Status& cause);
 
     uint64_t dirty_bytes() const { return tail_->end() - written_end_; }

@@ -12,6 +12,7 @@
 #include <absl/status/status.h>
 
 #include "core/log.h"
+#include "core/metrics/shard_metrics.h"
 #include "core/topic_config.h"
 #include "io/base/assert.h"
 #include "io/event.h"
@@ -77,6 +78,10 @@ public:
 
     bool deleting() const { return deleting_; }
 
+    metrics::PartitionCounters& counters() { return counters_; }
+
+    const metrics::PartitionCounters& counters() const { return counters_; }
+
     // Stops new use, waits for the current users, then syncs and closes the log.
     [[nodiscard]] io::Task<absl::Status> close() {
         deleting_ = true;
@@ -93,6 +98,7 @@ private:
     std::unique_ptr<Log> log_;
     int32_t max_message_bytes_;
     TimestampPolicy timestamp_policy_;
+    metrics::PartitionCounters counters_;
     int users_ = 0;
     bool deleting_ = false;
     io::Notify idle_;

@@ -13,6 +13,7 @@
 #include <absl/status/status.h>
 
 #include "core/catalog.h"
+#include "core/metrics/shard_metrics.h"
 #include "core/partition.h"
 #include "core/shard.h"
 #include "core/topic_config.h"
@@ -74,6 +75,24 @@ public:
 
     size_t partition_count() const;
 
+    // Every open partition, in no particular order (for /metrics).
+    template <typename Fn>
+    void for_each_partition(Fn&& fn) const {
+        for (const auto& [name, slots] : partitions_) {
+            for (const auto& partition : slots) {
+                if (partition != nullptr && !partition->deleting()) {
+                    fn(*partition);
+                }
+            }
+        }
+    }
+
+    metrics::ShardMetrics& metrics() { return metrics_; }
+
+    const metrics::ShardMetrics& metrics() const { return metrics_; }
+
+    const io::BufferPool* tail_pool() const { return tail_pool_; }
+
     // Enforces every partition's retention each `interval_ms` until close_all().
     void start_retention(int64_t interval_ms);
 
@@ -89,6 +108,7 @@ private:
     CatalogRef catalog_;
     // By topic name; index i holds partition i when this shard owns it, else nullptr.
     absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Partition>>> partitions_;
+    metrics::ShardMetrics metrics_;
     io::Notify data_arrived_;
     io::Notify closing_;
     bool closed_ = false;

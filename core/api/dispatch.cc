@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/api/handlers.h"
+#include "core/metrics/shard_metrics.h"
 
 namespace ringlog::core::api {
 namespace {
@@ -29,8 +30,16 @@ constexpr size_t served_count = [] {
     return count;
 }();
 
-// Every served key must be one the codec covers.
+// Every served key must be one the codec covers, and have a slot in the shard's counters.
 static_assert(served_count == served_keys.size());
+static_assert([] {
+    for (const ApiKey key : served_keys) {
+        if (static_cast<size_t>(key) >= metrics::ShardMetrics::api_key_count) {
+            return false;
+        }
+    }
+    return true;
+}());
 
 constexpr std::array<net::kafka::ApiVersionRange, served_count> served_table = [] {
     std::array<net::kafka::ApiVersionRange, served_count> table{};

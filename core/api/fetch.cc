@@ -63,6 +63,7 @@ io::Task<std::vector<PartitionRead>> read_on_shard(Broker& broker, ShardLocal& l
         read.high_watermark = result->high_watermark.value();
         read.log_start_offset = result->log_start_offset.value();
         read.bytes = result->bytes;
+        partition->counters().bytes_out += result->bytes;
         read.views = ForeignViews(broker.shards(), local.shard().id(), std::move(result->views));
     }
     co_return reads;

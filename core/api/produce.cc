@@ -87,6 +87,7 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
     Partition::Use partition = found->use();
     const ErrorCode checked = check_batches(item.records, partition->max_message_bytes(), version);
     if (checked != ErrorCode::none) {
+        ++partition->counters().produce_errors;
         out.error_code = code(checked);
         co_return;
     }
@@ -105,10 +106,14 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
     } else {
         appended = co_await partition->log().append(item.records, wait);
     }
+    metrics::PartitionCounters& counters = partition->counters();
     if (!appended.ok()) {
+        ++counters.produce_errors;
         out.error_code = code(error_for_storage(appended.status()));
         co_return;
     }
+    counters.bytes_in += item.records.size();
+    counters.records_in += static_cast<uint64_t>(appended->last_offset - appended->base_offset + 1);
     out.base_offset = appended->base_offset.value();
     out.log_start_offset = partition->log().log_start_offset().value();
 }

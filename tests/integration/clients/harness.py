@@ -192,6 +192,8 @@ class Broker:
             cmd += ["--default-partitions", str(self.default_partitions)]
         if self.auto_create_topics is not None:
             cmd += ["--auto-create-topics", "true" if self.auto_create_topics else "false"]
+        if "--metrics-port" not in self.extra_args:
+            cmd += ["--metrics-port", "0"]  # never the fixed default: brokers may run side by side
         return cmd + self.extra_args
 
     # Life cycle.
