@@ -4,6 +4,8 @@
 // acks=1 once they are in the log's memory, acks=0 sends no response (DESIGN.md, "The log").
 // Only magic v2 batches are accepted, though Produce is advertised from v0: librdkafka 2.0.2
 // compresses only for a broker whose Produce range includes v0 (CLIENT-VERSIONS.md).
+// Batches of idempotent producers are checked by the log against the partition's producer
+// table (core/producer_state.h): a retry is answered with the original offsets.
 #include "net/kafka/generated/produce.h"
 
 #include <vector>
@@ -107,6 +109,11 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
     }
     if (!appended.ok()) {
         out.error_code = code(error_for_storage(appended.status()));
+        co_return;
+    }
+    // A duplicate (an idempotent producer's retry) is answered with the original's offsets.
+    out.error_code = code(error_for_sequence(appended->sequence));
+    if (out.error_code != code(ErrorCode::none)) {
         co_return;
     }
     out.base_offset = appended->base_offset.value();
