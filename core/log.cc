@@ -237,8 +237,8 @@ io::Task<absl::Status> Log::recover_producers(const std::vector<std::string>& na
                     snapshot = absl::DataLossError("offset differs from the name");
                 }
             } else {
-                snapshot = absl::DataLossError(
-                    absl::StrCat("beyond the log end ", next_offset_.value()));
+                snapshot =
+                    absl::DataLossError(absl::StrCat("beyond the log end ", next_offset_.value()));
             }
             if (snapshot.ok()) {
                 producers_ = std::move(snapshot->table);
@@ -277,8 +277,8 @@ io::Task<absl::Status> Log::replay_producers(Offset from) {
                                       return true;
                                   }));
         if (scan.end != ScanEnd::clean) {
-            co_return absl::DataLossError(absl::StrCat("replaying producer state from ",
-                                                       segment->path(), ": ", scan.detail));
+            co_return absl::DataLossError(
+                absl::StrCat("replaying producer state from ", segment->path(), ": ", scan.detail));
         }
     }
     co_return absl::OkStatus();

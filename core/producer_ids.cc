@@ -34,8 +34,9 @@ io::Task<absl::Status> ProducerIds::load() {
     if (bytes.size() != file_bytes
         || net::kafka::crc32c(std::span(bytes).first(8))
                != big_endian::load<uint32_t>(bytes.data() + 8)) {
-        co_return absl::DataLossError(absl::StrCat(path(), " is damaged: producer ids could "
-                                                           "repeat; refusing to hand any out"));
+        co_return absl::DataLossError(absl::StrCat(path(),
+                                                   " is damaged: producer ids could "
+                                                   "repeat; refusing to hand any out"));
     }
     const int64_t start = big_endian::load<int64_t>(bytes.data());
     if (start < 0) {

@@ -24,8 +24,7 @@ class ProducerIds {
 public:
     static constexpr int64_t block_size_default = 1000;
 
-    ProducerIds(io::FileSystem& fs, std::string data_dir,
-                int64_t block_size = block_size_default);
+    ProducerIds(io::FileSystem& fs, std::string data_dir, int64_t block_size = block_size_default);
 
     [[nodiscard]] io::Task<absl::StatusOr<int64_t>> next();
 

@@ -85,8 +85,7 @@ std::optional<Offset> parse_producer_snapshot_name(std::string_view name) {
     return Offset(value);
 }
 
-std::vector<std::byte> serialize_producer_snapshot(const ProducerStateTable& table,
-                                                   Offset offset) {
+std::vector<std::byte> serialize_producer_snapshot(const ProducerStateTable& table, Offset offset) {
     size_t size = header_bytes + crc_bytes;
     for (const auto& [id, entry] : table.entries()) {
         size += entry_header_bytes + entry.count * batch_bytes;

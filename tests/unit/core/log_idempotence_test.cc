@@ -125,8 +125,7 @@ TEST_F(LogIdempotenceTest, RefusedBatchesStoreNothing) {
     const AppendResult gap = append(*log, idempotent_batch(7, 1, 5, 1));
     EXPECT_EQ(gap.sequence, SequenceVerdict::out_of_order);
     EXPECT_EQ(gap.base_offset, Offset(-1));
-    EXPECT_EQ(append(*log, idempotent_batch(7, 0, 3, 1)).sequence,
-              SequenceVerdict::invalid_epoch);
+    EXPECT_EQ(append(*log, idempotent_batch(7, 0, 3, 1)).sequence, SequenceVerdict::invalid_epoch);
     EXPECT_EQ(log->log_end_offset(), Offset(3));
     // Two batches in one append: the second must continue the first.
     auto pair = idempotent_batch(7, 1, 3, 1);
@@ -209,8 +208,7 @@ TEST_F(LogIdempotenceTest, AfterACrashTheTableIsReplayedFromTheLog) {
     const AppendResult again = append(*log, last);
     EXPECT_EQ(again.sequence, SequenceVerdict::duplicate);
     EXPECT_EQ(again.base_offset, Offset(9));
-    EXPECT_EQ(append(*log, idempotent_batch(7, 0, 13, 1)).sequence,
-              SequenceVerdict::out_of_order);
+    EXPECT_EQ(append(*log, idempotent_batch(7, 0, 13, 1)).sequence, SequenceVerdict::out_of_order);
     EXPECT_EQ(append(*log, idempotent_batch(7, 0, 12, 1)).sequence, SequenceVerdict::accept);
     EXPECT_EQ(log->log_end_offset(), Offset(13));
     close(*log);
@@ -251,8 +249,7 @@ TEST_F(LogIdempotenceTest, ARollSnapshotBoundsTheReplayToTheActiveSegment) {
     // The batch that rolled plus the two after it: the active segment only.
     EXPECT_EQ(log->stats().producer_batches_replayed, 3u);
     EXPECT_EQ(append(*log, last).sequence, SequenceVerdict::duplicate);
-    EXPECT_EQ(append(*log, idempotent_batch(7, 0, sequence, 1)).sequence,
-              SequenceVerdict::accept);
+    EXPECT_EQ(append(*log, idempotent_batch(7, 0, sequence, 1)).sequence, SequenceVerdict::accept);
     close(*log);
 }
 
