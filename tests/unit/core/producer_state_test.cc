@@ -19,7 +19,7 @@ ProducerBatch batch(int64_t id, int16_t epoch, int32_t first, int32_t records) {
     result.producer_id = id;
     result.producer_epoch = epoch;
     result.first_sequence = first;
-    result.last_sequence = next_sequence(first, records - 1);
+    result.last_sequence = first >= 0 ? next_sequence(first, records - 1) : first;  // as of()
     return result;
 }
 
