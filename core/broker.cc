@@ -132,6 +132,8 @@ absl::Status Broker::start() {
         locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
         if (shard.id() == controller_shard) {
             controller_ = std::make_unique<Controller>(*this);
+            producer_ids_ =
+                std::make_unique<ProducerIds>(locals_[shard.id().value()]->fs(), config_.data_dir);
         }
         return [](absl::Status ok) -> io::Task<absl::Status> { co_return ok; }(absl::OkStatus());
     });
@@ -220,6 +222,7 @@ absl::Status Broker::stop() {
                 status = co_await local->close_all();
                 if (on.id() == controller_shard) {
                     broker.controller_.reset();
+                    broker.producer_ids_.reset();
                 }
                 local.reset();
             }

@@ -13,6 +13,7 @@
 
 #include "core/broker_config.h"
 #include "core/controller.h"
+#include "core/producer_ids.h"
 #include "core/shard_local.h"
 #include "core/shard_set.h"
 #include "core/topic_config.h"
@@ -61,6 +62,12 @@ public:
         return *controller_;
     }
 
+    // The producer id allocator (InitProducerId), on the controller shard too.
+    ProducerIds& producer_ids() {
+        RL_ASSERT(Shard::current().id() == controller_shard);
+        return *producer_ids_;
+    }
+
     // The broker id Metadata gives the leader of partitions on `shard`: the shard's own id with
     // --advertise-shards, else the one broker id 0.
     int32_t node_of(ShardId shard) const {
@@ -91,6 +98,7 @@ private:
     std::vector<std::unique_ptr<KafkaServer>> servers_;
     std::unique_ptr<Controller> controller_;
     std::unique_ptr<MetricsServer> metrics_;  // on the controller shard
+    std::unique_ptr<ProducerIds> producer_ids_;
     bool started_ = false;
 };
 

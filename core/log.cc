@@ -7,6 +7,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "core/file_window.h"
+#include "core/producer_snapshot.h"
 #include "core/segment_names.h"
 #include "core/segment_scanner.h"
 #include "io/base/align.h"
@@ -86,7 +87,7 @@ io::Task<absl::Status> Log::recover() {
         segments_.push_back(std::move(segment));
         tail_ = std::make_unique<LogTail>(pool_, 0);
         next_offset_ = durable_offset_ = Offset(0);
-        co_return absl::OkStatus();
+        co_return co_await recover_producers(names);
     }
 
     for (size_t i = 0; i < bases.size(); ++i) {
@@ -101,7 +102,7 @@ io::Task<absl::Status> Log::recover() {
         }
         segments_.push_back(std::move(segment));
     }
-    co_return absl::OkStatus();
+    co_return co_await recover_producers(names);
 }
 
 io::Task<absl::Status> Log::recover_sealed(Segment& segment, Offset next_base) {
@@ -212,6 +213,113 @@ io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset ba
     co_return segment;
 }
 
+// The producer table: the newest snapshot that checks out, then the batch headers after it.
+// A snapshot past the recovered end (its data was lost after all) or one that is damaged is
+// removed, so it cannot come back once the log grows past it again.
+io::Task<absl::Status> Log::recover_producers(const std::vector<std::string>& names) {
+    std::vector<Offset> offsets;
+    for (const std::string& name : names) {
+        if (auto offset = parse_producer_snapshot_name(name)) {
+            offsets.push_back(*offset);
+        }
+    }
+    std::sort(offsets.rbegin(), offsets.rend());
+    Offset replay_from = log_start_offset();
+    bool loaded = false;
+    for (const Offset offset : offsets) {
+        const std::string path = absl::StrCat(dir_, "/", producer_snapshot_name(offset));
+        if (!loaded) {
+            absl::StatusOr<ProducerSnapshot> snapshot;
+            if (offset <= next_offset_) {
+                absl::StatusOr<std::vector<std::byte>> bytes =
+                    co_await io::read_whole_file(fs_, path);
+                snapshot = bytes.ok() ? parse_producer_snapshot(*bytes) : bytes.status();
+                if (snapshot.ok() && snapshot->offset != offset) {
+                    snapshot = absl::DataLossError("offset differs from the name");
+                }
+            } else {
+                snapshot =
+                    absl::DataLossError(absl::StrCat("beyond the log end ", next_offset_.value()));
+            }
+            if (snapshot.ok()) {
+                producers_ = std::move(snapshot->table);
+                replay_from = std::max(offset, log_start_offset());
+                loaded = true;
+                producer_snapshot_written_ = true;
+                continue;
+            }
+            std::fprintf(stderr, "ringlog: %s: %s (removed; replaying from further back)\n",
+                         path.c_str(), std::string(snapshot.status().message()).c_str());
+            RL_CO_RETURN_IF_ERROR(fs_.remove(path));
+        }
+    }
+    RL_CO_RETURN_IF_ERROR(co_await replay_producers(replay_from));
+    producers_.forget_before(log_start_offset());
+    co_return absl::OkStatus();
+}
+
+io::Task<absl::Status> Log::replay_producers(Offset from) {
+    for (const std::shared_ptr<Segment>& segment : segments_) {
+        if (segment->next_offset() <= from || segment->size_bytes() == 0) {
+            continue;  // entirely before the snapshot (or empty)
+        }
+        const uint64_t start = segment->base_offset() < from ? segment->position_hint(from) : 0;
+        RL_CO_ASSIGN_OR_RETURN(
+            ScanResult scan,
+            co_await scan_segment(segment->file(), {.start = start, .limit = segment->size_bytes()},
+                                  [&](uint64_t, const RecordBatchView& batch, bool) {
+                                      const Offset base(batch.base_offset());
+                                      const ProducerBatch producer = ProducerBatch::of(batch);
+                                      if (base >= from && producer.idempotent()) {
+                                          producers_.record(producer, base,
+                                                            base + batch.last_offset_delta());
+                                          ++stats_.producer_batches_replayed;
+                                      }
+                                      return true;
+                                  }));
+        if (scan.end != ScanEnd::clean) {
+            co_return absl::DataLossError(
+                absl::StrCat("replaying producer state from ", segment->path(), ": ", scan.detail));
+        }
+    }
+    co_return absl::OkStatus();
+}
+
+// Best effort: a snapshot that cannot be written only makes the next recovery replay more.
+io::Task<void> Log::write_producer_snapshot() {
+    if (producers_.size() == 0 && !producer_snapshot_written_) {
+        co_return;  // no idempotent producer ever wrote here: no files
+    }
+    const Offset offset = next_offset_;
+    const std::string path = absl::StrCat(dir_, "/", producer_snapshot_name(offset));
+    absl::Status status =
+        co_await io::write_whole_file(fs_, path, serialize_producer_snapshot(producers_, offset));
+    if (status.ok()) {
+        status = fs_.sync_dir(dir_);
+    }
+    if (!status.ok()) {
+        std::fprintf(stderr, "ringlog: %s: %s\n", path.c_str(),
+                     std::string(status.message()).c_str());
+        co_return;
+    }
+    producer_snapshot_written_ = true;
+    // Keep the newest two: if the newest turns out damaged, the one before bounds the replay.
+    absl::StatusOr<std::vector<std::string>> names = fs_.list_dir(dir_);
+    if (!names.ok()) {
+        co_return;
+    }
+    std::vector<Offset> older;
+    for (const std::string& name : *names) {
+        if (auto found = parse_producer_snapshot_name(name); found && *found < offset) {
+            older.push_back(*found);
+        }
+    }
+    std::sort(older.rbegin(), older.rend());
+    for (size_t i = 1; i < older.size(); ++i) {
+        (void)fs_.remove(absl::StrCat(dir_, "/", producer_snapshot_name(older[i])));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Append
 
@@ -280,6 +388,10 @@ absl::Status Log::store(std::span<const std::byte> batches, AppendResult& result
         tail_->overwrite(start + position + 12, zero_epoch);
         const BatchInfo info = info_of(batch, offset);
         segment.note_batch(start + position, info, config_.index_interval_bytes);
+        const ProducerBatch producer = ProducerBatch::of(batch);
+        if (producer.idempotent()) {
+            producers_.record(producer, info.base_offset, info.last_offset);
+        }
         offset = info.last_offset + 1;
     });
     result.last_offset = offset - 1;
@@ -321,6 +433,15 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
         break;
     }
 
+    // From here to the store nothing suspends: the producer table judges the batches in the
+    // order they are stored, however many appends of one producer were waiting above.
+    const SequenceCheck sequence = check_sequences(batches);
+    if (sequence.verdict == SequenceVerdict::duplicate) {
+        co_return co_await answer_duplicate(sequence, wait);
+    }
+    if (sequence.verdict != SequenceVerdict::accept) {
+        co_return AppendResult{Offset(-1), Offset(-1), sequence.verdict};
+    }
     AppendResult result;
     RL_CO_RETURN_IF_ERROR(store(batches, result));
 
@@ -347,6 +468,61 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
         }
         co_await flushed_.wait();
     }
+}
+
+SequenceCheck Log::check_sequences(std::span<const std::byte> batches) const {
+    // Clients send one batch per partition; several are judged in order, each later batch of a
+    // producer against the one before it in this append (not yet in the table). The first
+    // verdict that is not `accept` decides for the whole append, as in Kafka's
+    // UnifiedLog.analyzeAndValidateProducerState.
+    size_t position = 0;
+    while (position < batches.size()) {
+        const RecordBatchView batch = *RecordBatchView::parse(batches.subspan(position));
+        const ProducerBatch producer = ProducerBatch::of(batch);
+        if (producer.idempotent()) {
+            std::optional<ProducerBatch> previous;
+            for_each_batch(batches.first(position), [&](size_t, const RecordBatchView& earlier) {
+                const ProducerBatch candidate = ProducerBatch::of(earlier);
+                if (candidate.producer_id == producer.producer_id) {
+                    previous = candidate;
+                }
+            });
+            SequenceCheck check;
+            if (previous) {
+                check.verdict = ProducerStateTable::check_follows(*previous, producer);
+            } else {
+                check = producers_.check(producer);
+            }
+            if (check.verdict != SequenceVerdict::accept) {
+                return check;
+            }
+        }
+        position += batch.size_bytes();
+    }
+    return {};
+}
+
+io::Task<absl::StatusOr<AppendResult>> Log::answer_duplicate(SequenceCheck duplicate,
+                                                             AppendWait wait) {
+    ++stats_.duplicates;
+    const AppendResult result{duplicate.base_offset, duplicate.last_offset,
+                              SequenceVerdict::duplicate};
+    if (config_.durability != Durability::always || wait == AppendWait::in_memory) {
+        co_return result;
+    }
+    // The original may still wait for its sync: the retry is acknowledged when it would have
+    // been. If that flush fails, the original is rolled back (and forgotten by the table), and
+    // so the retry fails as the original did; the client's next retry stores it.
+    const uint64_t generation = rollback_generation_;
+    while (durable_offset_ <= result.last_offset) {
+        if (rollback_generation_ != generation || closed_) {
+            co_return last_flush_error_.ok()
+                ? absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"))
+                : last_flush_error_;
+        }
+        co_await flushed_.wait();
+    }
+    co_return result;
 }
 
 io::Task<absl::Status> Log::roll() {
@@ -376,6 +552,9 @@ io::Task<absl::Status> Log::roll() {
         std::fprintf(stderr, "ringlog: sealing %s: %s (recovery will repair it)\n",
                      old->path().c_str(), std::string(status.message()).c_str());
     }
+    // 4. The producer table as of the new segment's base offset, so that recovery replays at
+    //    most the active segment. No append runs during a roll, so the table is exactly that.
+    co_await write_producer_snapshot();
     co_return absl::OkStatus();
 }
 
@@ -513,6 +692,7 @@ void Log::roll_back_unflushed(const absl::Status& cause) {
     (void)cause;
     tail_->truncate(durable_end_);
     active().truncate_to(durable_end_, durable_offset_);
+    producers_.forget_from(durable_offset_);
     next_offset_ = durable_offset_;
     written_end_ = durable_end_;
     ++rollback_generation_;
@@ -820,6 +1000,7 @@ io::Task<absl::Status> Log::enforce_retention() {
         removed = true;
     }
     if (removed) {
+        producers_.forget_before(log_start_offset());
         RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
     }
     co_return absl::OkStatus();
@@ -843,6 +1024,10 @@ io::Task<absl::Status> Log::close() {
         if (status.ok()) {
             status = closed;
         }
+    }
+    if (status.ok()) {
+        // Everything is durable and closed cleanly: the next open replays nothing.
+        co_await write_producer_snapshot();
     }
     closed_ = true;
     flushed_.notify_all();

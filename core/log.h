@@ -12,6 +12,10 @@
 //   consumer has seen; under the other policies it is everything appended.
 // - open() recovers: it scans the last segment, checks every batch's CRC-32C, cuts off a torn
 //   tail and rebuilds missing or damaged indexes. close() syncs everything.
+// - Idempotent producers (KIP-98): the log owns the partition's ProducerStateTable, because
+//   everything that changes it happens here: the store (judged right before it, with nothing
+//   able to run in between), rollbacks of failed flushes, retention, and recovery (a snapshot
+//   written at every roll and at close, plus a replay of the batch headers after it).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +33,7 @@
 #include "core/log_tail.h"
 #include "core/metrics/latency_buckets.h"
 #include "core/offset.h"
+#include "core/producer_state.h"
 #include "core/segment.h"
 #include "io/async_mutex.h"
 #include "io/buffer.h"
@@ -42,6 +47,10 @@ namespace ringlog::core {
 struct AppendResult {
     Offset base_offset;
     Offset last_offset;
+    // accept: stored at [base, last]. duplicate: an idempotent producer's retry of the batch
+    // already stored at [base, last]; nothing was stored. Anything else: refused, nothing
+    // stored, offsets -1 (produce answers the Kafka error for it).
+    SequenceVerdict sequence = SequenceVerdict::accept;
 };
 
 // How long append() waits. Kafka's acks=1 is acknowledged once the batch is in the log's
@@ -69,6 +78,8 @@ struct LogStats {
     uint64_t prewrite_bytes = 0;
     uint64_t recovered_truncated_bytes = 0;  // torn tail bytes cut off by open()
     metrics::LatencyBuckets sync_latency;    // each fdatasync or RWF_DSYNC write
+    uint64_t duplicates = 0;                 // idempotent retries answered without storing
+    uint64_t producer_batches_replayed = 0;  // batch headers open() replayed into the table
 };
 
 class Log {
@@ -84,7 +95,10 @@ public:
     Log& operator=(const Log&) = delete;
 
     // `batches` holds one or more RecordBatch v2; they are validated first and stored with
-    // consecutive offsets.
+    // consecutive offsets. Batches with a producer id are checked against the producer table
+    // at the moment they would be stored (after any wait for a roll or for the disk), in
+    // storage order: a duplicate completes like the original would (under `always`, once the
+    // original is durable) and stores nothing.
     [[nodiscard]] io::Task<absl::StatusOr<AppendResult>> append(
         std::span<const std::byte> batches, AppendWait wait = AppendWait::policy);
 
@@ -134,6 +148,8 @@ public:
 
     const LogStats& stats() const { return stats_; }
 
+    const ProducerStateTable& producers() const { return producers_; }
+
     // Notified whenever the high watermark may have moved (an append under `interval` or
     // `none`, a sync under `always`), and when the log closes: long-poll fetches wait on it.
     io::Notify& watermark_moved() { return watermark_moved_; }
@@ -155,6 +171,13 @@ private:
     io::Task<absl::Status> recover_sealed(Segment& segment, Offset next_base);
     io::Task<absl::Status> recover_active(Segment& segment);
     io::Task<absl::StatusOr<std::shared_ptr<Segment>>> create_segment(Offset base_offset);
+    io::Task<absl::Status> recover_producers(const std::vector<std::string>& names);
+    io::Task<absl::Status> replay_producers(Offset from);
+    io::Task<void> write_producer_snapshot();
+
+    SequenceCheck check_sequences(std::span<const std::byte> batches) const;
+    io::Task<absl::StatusOr<AppendResult>> answer_duplicate(SequenceCheck duplicate,
+                                                            AppendWait wait);
 
     absl::Status validate(std::span<const std::byte> batches) const;
     [[nodiscard]] absl::Status store(std::span<const std::byte> batches, AppendResult& result);
@@ -208,6 +231,9 @@ private:
     io::Notify watermark_moved_;
     io::TaskGroup background_;
     io::BufferRef zeros_;
+
+    ProducerStateTable producers_;
+    bool producer_snapshot_written_ = false;  // some snapshot exists: keep them current
 
     LogStats stats_;
 };

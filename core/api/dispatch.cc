@@ -16,6 +16,7 @@ constexpr std::array served_keys = {
     ApiKey::find_coordinator, ApiKey::api_versions,
     ApiKey::create_topics,    ApiKey::delete_topics,
     ApiKey::describe_configs, ApiKey::create_partitions,
+    ApiKey::init_producer_id,
 };
 
 constexpr bool is_served(ApiKey key) {
@@ -89,6 +90,8 @@ io::Task<Reply> dispatch(RequestContext& context, net::kafka::Reader& body) {
             co_return co_await handle_describe_configs(context, body);
         case ApiKey::create_partitions:
             co_return co_await handle_create_partitions(context, body);
+        case ApiKey::init_producer_id:
+            co_return co_await handle_init_producer_id(context, body);
         default:
             break;
     }

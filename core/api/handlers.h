@@ -33,5 +33,6 @@ io::Task<Reply> handle_delete_topics(RequestContext& context, net::kafka::Reader
 io::Task<Reply> handle_create_partitions(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_describe_configs(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_find_coordinator(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_init_producer_id(RequestContext& context, net::kafka::Reader& body);
 
 }  // namespace ringlog::core::api

@@ -4,6 +4,8 @@
 // acks=1 once they are in the log's memory, acks=0 sends no response (DESIGN.md, "The log").
 // Only magic v2 batches are accepted, though Produce is advertised from v0: librdkafka 2.0.2
 // compresses only for a broker whose Produce range includes v0 (CLIENT-VERSIONS.md).
+// Batches of idempotent producers are checked by the log against the partition's producer
+// table (core/producer_state.h): a retry is answered with the original offsets.
 #include "net/kafka/generated/produce.h"
 
 #include <vector>
@@ -112,8 +114,16 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
         out.error_code = code(error_for_storage(appended.status()));
         co_return;
     }
-    counters.bytes_in += item.records.size();
-    counters.records_in += static_cast<uint64_t>(appended->last_offset - appended->base_offset + 1);
+    // A duplicate (an idempotent producer's retry) is answered with the original's offsets.
+    out.error_code = code(error_for_sequence(appended->sequence));
+    if (out.error_code != code(ErrorCode::none)) {
+        co_return;
+    }
+    if (appended->sequence == SequenceVerdict::accept) {
+        counters.bytes_in += item.records.size();
+        counters.records_in +=
+            static_cast<uint64_t>(appended->last_offset - appended->base_offset + 1);
+    }
     out.base_offset = appended->base_offset.value();
     out.log_start_offset = partition->log().log_start_offset().value();
 }

@@ -36,4 +36,22 @@ ErrorCode error_for_storage(const absl::Status& status) {
     }
 }
 
+ErrorCode error_for_sequence(SequenceVerdict verdict) {
+    switch (verdict) {
+        case SequenceVerdict::accept:
+        case SequenceVerdict::duplicate:
+            return ErrorCode::none;
+        case SequenceVerdict::duplicate_untracked:
+            // librdkafka and the Java client take it as "stored already" (no offset known).
+            return ErrorCode::duplicate_sequence_number;
+        case SequenceVerdict::out_of_order:
+            return ErrorCode::out_of_order_sequence_number;
+        case SequenceVerdict::invalid_epoch:
+            // Kafka's answer to a Produce from a fenced epoch at every version; PRODUCER_FENCED
+            // (90) is for the transactional APIs.
+            return ErrorCode::invalid_producer_epoch;
+    }
+    return ErrorCode::unknown_server_error;
+}
+
 }  // namespace ringlog::core::api

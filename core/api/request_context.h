@@ -15,6 +15,7 @@
 #include <absl/status/status.h>
 
 #include "core/broker.h"
+#include "core/producer_state.h"
 #include "net/kafka/generated/api_keys.h"
 #include "net/kafka/generated/headers.h"
 #include "net/kafka/protocol/reader.h"
@@ -83,6 +84,9 @@ std::optional<Request> decode_body(const RequestContext& context, net::kafka::Re
 
 // The one table from a Status to the Kafka error code a client acts on (STYLE.md §3).
 ErrorCode error_for_storage(const absl::Status& status);
+
+// What Produce answers for a batch the producer table refused (core/producer_state.h).
+ErrorCode error_for_sequence(SequenceVerdict verdict);
 
 // For the controller's answers (core/controller.h): kAlreadyExists, kNotFound,
 // kInvalidArgument whose message names what was wrong (partitions, replication factor, topic
