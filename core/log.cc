@@ -581,10 +581,9 @@ std::shared_ptr<Segment> Log::segment_for(Offset offset) const {
 std::shared_ptr<Segment> Log::segment_after(const Segment& segment) const {
     // By base offset, not identity: the cleaner may have swapped `segment` for its copy (or
     // retention removed it) while a read was in it.
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), segment.base_offset(),
-                               [](Offset target, const std::shared_ptr<Segment>& s) {
-                                   return target < s->base_offset();
-                               });
+    auto it = std::upper_bound(
+        segments_.begin(), segments_.end(), segment.base_offset(),
+        [](Offset target, const std::shared_ptr<Segment>& s) { return target < s->base_offset(); });
     return it == segments_.end() ? nullptr : *it;
 }
 

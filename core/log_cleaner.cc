@@ -75,8 +75,8 @@ absl::StatusOr<std::span<const std::byte>> records_of(const RecordBatchView& bat
     if (batch.compression() == Compression::none) {
         return batch.records_bytes();
     }
-    RL_ASSIGN_OR_RETURN(storage, net::kafka::decompress(batch.compression(),
-                                                        batch.records_bytes(), inflated_bytes_max));
+    RL_ASSIGN_OR_RETURN(storage, net::kafka::decompress(batch.compression(), batch.records_bytes(),
+                                                        inflated_bytes_max));
     return std::span<const std::byte>(storage);
 }
 
@@ -165,9 +165,9 @@ std::vector<std::byte> rebuild(const RecordBatchView& batch, std::span<const std
     big_endian::store(out.data() + batch_field::records_count, records_count);
     if (drop_codec) {
         const auto attributes = static_cast<uint16_t>(batch.attributes());
-        big_endian::store(out.data() + batch_field::attributes,
-                          static_cast<uint16_t>(attributes
-                                                & ~net::kafka::batch_attribute::compression_mask));
+        big_endian::store(
+            out.data() + batch_field::attributes,
+            static_cast<uint16_t>(attributes & ~net::kafka::batch_attribute::compression_mask));
     }
     net::kafka::update_crc(out);
     return out;
@@ -309,8 +309,7 @@ private:
 // Copies `source` into `cleaned` as the verdicts say. Returns whether anything changed.
 io::Task<absl::StatusOr<bool>> copy_segment(Log& log, Segment& source, Segment& cleaned,
                                             const KeyMap& map, const CleanOptions& options,
-                                            CleanResult& result,
-                                            Segment::CleanerMark& mark) {
+                                            CleanResult& result, Segment::CleanerMark& mark) {
     const int64_t now = log.clock().now_ms();
     Meter reads(options.budget, result.bytes_read);
     Meter writes(options.budget, result.bytes_written);
@@ -331,8 +330,8 @@ io::Task<absl::StatusOr<bool>> copy_segment(Log& log, Segment& source, Segment& 
             co_return absl::DataLossError(
                 absl::StrCat(source.path(), ": batch header cut off at ", position));
         }
-        RL_CO_ASSIGN_OR_RETURN(RecordBatchView header, RecordBatchView::parse_header(
-                                                           window.bytes(position, header_bytes)));
+        RL_CO_ASSIGN_OR_RETURN(RecordBatchView header,
+                               RecordBatchView::parse_header(window.bytes(position, header_bytes)));
         const uint64_t size = header.size_bytes();
         RL_CO_RETURN_IF_ERROR(co_await window.ensure(position, size));
         if (window.available(position) < size) {

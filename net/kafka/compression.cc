@@ -2,16 +2,16 @@
 // bounded without trusting any length the input claims, and in one shot for compression.
 #include "net/kafka/compression.h"
 
+#include <lz4frame.h>
+#include <snappy.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include <absl/strings/str_cat.h>
-#include <lz4frame.h>
-#include <snappy.h>
-#include <zstd.h>
 
 namespace ringlog::net::kafka {
 

@@ -55,8 +55,7 @@ std::vector<std::byte> compressed(std::vector<std::byte> bytes, Compression code
     namespace field = net::kafka::batch_field;
     net::kafka::big_endian::store(bytes.data() + field::batch_length,
                                   static_cast<int32_t>(bytes.size() - 12));
-    net::kafka::big_endian::store(bytes.data() + field::attributes,
-                                  static_cast<int16_t>(codec));
+    net::kafka::big_endian::store(bytes.data() + field::attributes, static_cast<int16_t>(codec));
     net::kafka::update_crc(bytes);
     return bytes;
 }
@@ -72,8 +71,8 @@ std::vector<ReadRecord> records_of(std::span<const std::byte> bytes) {
             break;
         }
         EXPECT_TRUE(batch->validate_crc().ok());
-        auto records = net::kafka::decompress(batch->compression(), batch->records_bytes(),
-                                              64 * 1024 * 1024);
+        auto records =
+            net::kafka::decompress(batch->compression(), batch->records_bytes(), 64 * 1024 * 1024);
         EXPECT_TRUE(records.ok());
         net::kafka::RecordIterator iterator(*records, batch->records_count());
         net::kafka::Record record;
@@ -199,8 +198,8 @@ protected:
         spec.producer_epoch = producer_id >= 0 ? 0 : -1;
         spec.base_sequence = producer_id >= 0 ? sequence_ : -1;
         sequence_ += static_cast<int32_t>(records.size());
-        auto result = reactor_->block_on(
-            log.append(compressed(net::kafka::build_record_batch(spec), codec)));
+        auto result =
+            reactor_->block_on(log.append(compressed(net::kafka::build_record_batch(spec), codec)));
         ASSERT_TRUE(result.ok()) << result.status();
         for (size_t i = 0; i < records.size(); ++i) {
             model_[result->base_offset.value() + static_cast<int64_t>(i)] = records[i];
@@ -453,7 +452,8 @@ TEST_F(LogCleanerTest, AnEmptiedBatchStaysAsAHeaderOnlyWhenItIsItsProducersLast)
     EXPECT_EQ(first.records_count(), 0);
     EXPECT_EQ(first.compression(), Compression::none);
     EXPECT_TRUE(first.validate_crc().ok());
-    const auto next = *net::kafka::RecordBatchView::parse(std::span(bytes).subspan(first.size_bytes()));
+    const auto next =
+        *net::kafka::RecordBatchView::parse(std::span(bytes).subspan(first.size_bytes()));
     EXPECT_EQ(next.base_offset(), 5);  // c's first value (offset 4) went without a trace
     expect_consistent(read_all(*log), false);
     close(*log);
@@ -463,8 +463,8 @@ TEST_F(LogCleanerTest, ACrashAtAnyStepLeavesAConsistentLog) {
     for (const io::CrashMode mode : {io::CrashMode::drop_unsynced, io::CrashMode::tear_unsynced}) {
         for (int64_t crash_at = 0;; ++crash_at) {
             SCOPED_TRACE(::testing::Message() << "crash at step " << crash_at);
-            dir_ = "/data/crash-" + std::to_string(static_cast<int>(mode)) + "-" +
-                   std::to_string(crash_at);
+            dir_ = "/data/crash-" + std::to_string(static_cast<int>(mode)) + "-"
+                   + std::to_string(crash_at);
             model_.clear();
             {
                 auto log = open(compact_config());
@@ -517,8 +517,7 @@ io::Task<void> keep_reading(Log& log, const bool& done, int& passes,
                 ADD_FAILURE() << "read at " << from.value() << ": " << result.status();
                 co_return;
             }
-            for (ReadRecord& record : records_of(
-                     testing::flatten(result->views))) {
+            for (ReadRecord& record : records_of(testing::flatten(result->views))) {
                 pass.push_back(std::move(record));
             }
             from = result->next_offset;

@@ -33,8 +33,8 @@ std::vector<std::byte> bytes_of(std::string_view text) {
 
 // Compressible but not trivially so: words from a small vocabulary, from a fixed seed.
 std::vector<std::byte> sample(size_t size) {
-    static constexpr std::string_view words[] = {"alpha ", "beta ", "gamma ", "delta ", "key-",
-                                                 "value-", "42 ", "\x01\x02\x03"};
+    static constexpr std::string_view words[] = {"alpha ", "beta ",  "gamma ", "delta ",
+                                                 "key-",   "value-", "42 ",    "\x01\x02\x03"};
     std::string text;
     uint64_t state = 0x9e3779b97f4a7c15ULL;
     while (text.size() < size) {
@@ -52,8 +52,8 @@ std::vector<std::byte> sample(size_t size) {
 
 TEST(Compression, EveryCodecRoundTrips) {
     for (const Compression codec : codecs) {
-        for (const size_t size : {size_t{0}, size_t{1}, size_t{100}, size_t{70'000},
-                                  size_t{3 * 1024 * 1024}}) {
+        for (const size_t size :
+             {size_t{0}, size_t{1}, size_t{100}, size_t{70'000}, size_t{3 * 1024 * 1024}}) {
             SCOPED_TRACE(testing::Message() << "codec " << int(codec) << " size " << size);
             const std::vector<std::byte> input = sample(size);
             auto compressed = compress(codec, input);
@@ -95,15 +95,15 @@ TEST(Compression, TruncatedAndCorruptInputsFailCleanly) {
         SCOPED_TRACE(int(codec));
         const std::vector<std::byte> compressed = *compress(codec, input);
         for (size_t length = 0; length < compressed.size(); length += 1 + length / 3) {
-            auto result =
-                decompress(codec, std::span(compressed).first(length), 8 * 1024 * 1024);
+            auto result = decompress(codec, std::span(compressed).first(length), 8 * 1024 * 1024);
             EXPECT_FALSE(result.ok() && *result == input) << "prefix of " << length;
         }
         uint64_t state = 12345;
         for (int round = 0; round < 200; ++round) {
             std::vector<std::byte> corrupt = compressed;
             state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-            corrupt[(state >> 33) % corrupt.size()] ^= static_cast<std::byte>(1 + (state >> 8) % 255);
+            corrupt[(state >> 33) % corrupt.size()] ^=
+                static_cast<std::byte>(1 + (state >> 8) % 255);
             // Some flips land in bytes that do not matter; what must never happen is a crash,
             // an unbounded output, or (with the checksummed codecs) silently wrong data.
             auto result = decompress(codec, corrupt, 8 * 1024 * 1024);
