@@ -130,6 +130,8 @@ absl::Status Broker::start() {
         locals_[shard.id().value()] = std::make_unique<ShardLocal>(
             shard, config_.data_dir, defaults_, tail_pools_[shard.id().value()].get());
         locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
+        locals_[shard.id().value()]->start_cleaner(config_.cleaner_interval_ms,
+                                                   config_.cleaner_io_bytes_per_sec);
         if (shard.id() == controller_shard) {
             controller_ = std::make_unique<Controller>(*this);
             producer_ids_ =

@@ -141,6 +141,34 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<int64_t>(n, v, -1, c.log.retention_ms);
      }},
+    {"delete-retention-ms",
+     "how long compaction keeps a tombstone, unless a topic's delete.retention.ms says "
+     "otherwise (default one day)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 0, c.log.delete_retention_ms);
+     }},
+    {"min-cleanable-dirty-ratio",
+     "clean a compact topic's partition once this share of its sealed bytes is new, unless "
+     "its min.cleanable.dirty.ratio says otherwise (default 0.5)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         double ratio = 0;
+         if (!absl::SimpleAtod(to_absl(v), &ratio) || !(ratio >= 0 && ratio <= 1)) {
+             return bad_value(n, v, "a number from 0 to 1");
+         }
+         c.log.min_cleanable_dirty_ratio = ratio;
+         return absl::OkStatus();
+     }},
+    {"cleaner-interval-ms",
+     "how often each shard looks for compact partitions to clean (default 15000)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 1, c.cleaner_interval_ms);
+     }},
+    {"cleaner-io-bytes-per-sec",
+     "reads plus writes per second the log cleaner of one shard may spend (0: unlimited; "
+     "default 64 MiB)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<uint64_t>(n, v, 0, c.cleaner_io_bytes_per_sec);
+     }},
     {"log-tail-bytes", "memory kept per partition for recent reads (default 8 MiB)",
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<size_t>(n, v, 0, c.log.tail_bytes_max);

@@ -30,6 +30,11 @@ struct BrokerConfig {
     int default_partitions = 1;
     bool auto_create_topics = true;
     int64_t retention_check_interval_ms = 60'000;
+    // The log cleaner of compact topics: how often each shard looks for logs to clean (Kafka's
+    // log.cleaner.backoff.ms), and the bytes per second of reads and writes it may spend
+    // (0: unlimited).
+    int64_t cleaner_interval_ms = 15'000;
+    uint64_t cleaner_io_bytes_per_sec = 64ULL * 1024 * 1024;
     LogConfig log;  // defaults for every partition's log
 };
 

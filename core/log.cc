@@ -74,10 +74,18 @@ io::Task<absl::Status> Log::recover() {
     RL_CO_RETURN_IF_ERROR(fs_.make_dirs(dir_));
     RL_CO_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.list_dir(dir_));
     std::vector<Offset> bases;
+    bool removed_leftovers = false;
     for (const std::string& name : names) {
         if (auto base = parse_segment_log_name(name)) {
             bases.push_back(*base);
+        } else if (is_cleaned_segment_name(name)) {
+            // A clean that stopped before its rename: the .log it was copying is still whole.
+            RL_CO_RETURN_IF_ERROR(fs_.remove(absl::StrCat(dir_, "/", name)));
+            removed_leftovers = true;
         }
+    }
+    if (removed_leftovers) {
+        RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
     }
     std::sort(bases.begin(), bases.end());
 
@@ -772,12 +780,12 @@ std::shared_ptr<Segment> Log::segment_for(Offset offset) const {
 }
 
 std::shared_ptr<Segment> Log::segment_after(const Segment& segment) const {
-    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-        if (segments_[i].get() == &segment) {
-            return segments_[i + 1];
-        }
-    }
-    return nullptr;
+    // By base offset, not identity: the cleaner may have swapped `segment` for its copy (or
+    // retention removed it) while a read was in it.
+    auto it = std::upper_bound(
+        segments_.begin(), segments_.end(), segment.base_offset(),
+        [](Offset target, const std::shared_ptr<Segment>& s) { return target < s->base_offset(); });
+    return it == segments_.end() ? nullptr : *it;
 }
 
 // Reads byte ranges of one segment from wherever they are now: the active segment's tail in
@@ -975,6 +983,9 @@ std::vector<Offset> Log::segment_base_offsets() const {
 }
 
 io::Task<absl::Status> Log::enforce_retention() {
+    if (!config_.retention_deletes) {
+        co_return absl::OkStatus();
+    }
     const int64_t now = clock_.now_ms();
     bool removed = false;
     while (segments_.size() > 1) {
@@ -1002,6 +1013,61 @@ io::Task<absl::Status> Log::enforce_retention() {
     if (removed) {
         producers_.forget_before(log_start_offset());
         RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
+    }
+    co_return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compaction
+
+std::vector<std::shared_ptr<Segment>> Log::sealed_segments() const {
+    return {segments_.begin(), segments_.end() - 1};
+}
+
+io::Task<absl::Status> Log::replace_segment(std::shared_ptr<Segment> old,
+                                            std::shared_ptr<Segment> cleaned) {
+    RL_ASSERT(cleaned->sealed());
+    RL_ASSERT(cleaned->base_offset() == old->base_offset());
+    RL_ASSERT(cleaned->next_offset() == old->next_offset());
+    const std::string cleaned_path = old->cleaned_path();
+    auto it = std::find(segments_.begin(), segments_.end() - 1, old);
+    if (it == segments_.end() - 1) {
+        (void)co_await cleaned->file().close();
+        (void)fs_.remove(cleaned_path);
+        co_return absl::NotFoundError(absl::StrCat(old->path(), " left the log while cleaned"));
+    }
+    // Nothing below suspends until the list holds the new segment, so no read or append sees
+    // the names and the list disagree.
+    // 1. The old indexes go first, durably: an index of one version must never be read as
+    //    describing the other (its positions would land inside batches). Without them,
+    //    recovery rebuilds the indexes of whichever file holds the name.
+    for (const std::string& index : {old->offset_index_path(), old->time_index_path()}) {
+        absl::Status status = fs_.remove(index);
+        if (!status.ok() && !absl::IsNotFound(status)) {
+            co_return status;
+        }
+    }
+    absl::Status status = fs_.sync_dir(dir_);
+    // 2. The atomic step: rename(2) replaces the name, so it holds the old file or the new.
+    if (status.ok()) {
+        status = fs_.rename(cleaned_path, old->path());
+    }
+    if (status.ok()) {
+        status = fs_.sync_dir(dir_);
+    }
+    if (!status.ok()) {
+        (void)co_await cleaned->file().close();
+        (void)fs_.remove(cleaned_path);
+        co_return absl::Status(status.code(),
+                               absl::StrCat("replace ", old->path(), ": ", status.message()));
+    }
+    // 3. Readers holding `old` keep its file open (unlinked now) and finish on it.
+    *it = std::move(cleaned);
+    // 4. Like a roll: if this fails, recovery rebuilds the indexes from the segment.
+    status = co_await (*it)->write_indexes(fs_);
+    if (!status.ok()) {
+        std::fprintf(stderr, "ringlog: indexes of cleaned %s: %s (recovery will rebuild them)\n",
+                     (*it)->path().c_str(), std::string(status.message()).c_str());
     }
     co_return absl::OkStatus();
 }

@@ -124,7 +124,8 @@ public:
     [[nodiscard]] io::Task<absl::Status> flush();
 
     // Deletes whole sealed segments beyond retention_bytes (total) or older than retention_ms
-    // (by their largest timestamp). The active segment is never deleted.
+    // (by their largest timestamp). The active segment is never deleted. Does nothing unless
+    // the cleanup policy deletes (config().retention_deletes).
     [[nodiscard]] io::Task<absl::Status> enforce_retention();
 
     // Waits until the zero-filling ahead of the appender has reached its target (benchmarks
@@ -160,6 +161,25 @@ public:
 
     // The segments' base offsets, oldest first (for tests and tools).
     std::vector<Offset> segment_base_offsets() const;
+
+    // Compaction (core/log_cleaner.h reads the sealed segments and writes cleaned copies).
+
+    // Every segment but the active one, oldest first.
+    std::vector<std::shared_ptr<Segment>> sealed_segments() const;
+
+    io::FileSystem& fs() const { return fs_; }
+
+    const Clock& clock() const { return clock_; }
+
+    // Puts `cleaned`, a sealed copy of the sealed segment `old` with the same base offset and
+    // offset range whose file (at old->cleaned_path()) is written and synced, in old's place:
+    // old's indexes are removed, the new file is renamed over old's, the folder synced, the
+    // segment list swapped, and the new indexes written. At every point a crash leaves the old
+    // or the new file whole under the .log name (recovery rebuilds missing indexes and deletes
+    // a leftover .log.cleaned). Reads that hold `old` finish on its file, unlinked but open.
+    // kNotFound when `old` is no longer in the log (retention took it): the copy is deleted.
+    [[nodiscard]] io::Task<absl::Status> replace_segment(std::shared_ptr<Segment> old,
+                                                         std::shared_ptr<Segment> cleaned);
 
 private:
     class Reader;

@@ -32,6 +32,18 @@ struct LogConfig {
     int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
     int64_t index_interval_bytes = limits::index_interval_bytes_default;
 
+    // cleanup.policy: `delete` removes whole old segments by retention_ms and retention_bytes,
+    // `compact` keeps the newest record of every key (core/log_cleaner.h); compact,delete
+    // does both.
+    bool retention_deletes = true;
+    bool compact = false;
+    // delete.retention.ms: a tombstone (a null value) survives compaction until this long
+    // after its batch's max timestamp, so consumers have that long to see the delete.
+    int64_t delete_retention_ms = 24LL * 3600 * 1000;  // Kafka's default: one day
+    // min.cleanable.dirty.ratio: clean once the sealed bytes not yet cleaned are at least this
+    // share of all sealed bytes.
+    double min_cleanable_dirty_ratio = 0.5;
+
     Durability durability = Durability::always;
     int64_t flush_interval_ms = 100;
     SyncMethod sync_method = SyncMethod::write_then_fdatasync;

@@ -106,6 +106,10 @@ std::string Segment::time_index_path() const {
     return segment_path(dir_, base_offset_, SegmentFileKind::time_index);
 }
 
+std::string Segment::cleaned_path() const {
+    return segment_path(dir_, base_offset_, SegmentFileKind::cleaned);
+}
+
 io::Task<absl::StatusOr<bool>> Segment::load_indexes(io::FileSystem& fs, Offset next_offset) {
     reset();
     RL_CO_ASSIGN_OR_RETURN(uint64_t file_size, file_->size());

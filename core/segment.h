@@ -57,6 +57,19 @@ public:
 
     const SegmentIndex& time_index() const { return time_index_; }
 
+    // What the log cleaner knows of a sealed segment (in memory only: after a restart every
+    // segment counts as dirty again, and the first clean finds little to do).
+    struct CleanerMark {
+        bool cleaned = false;  // the cleaner has been over it since it was sealed or recovered
+        // The earliest time a tombstone it kept may go (INT64_MAX: it kept none), so a log
+        // is cleaned again for its tombstones even when no new data makes it dirty.
+        int64_t tombstones_expire_ms = INT64_MAX;
+    };
+
+    const CleanerMark& cleaner_mark() const { return cleaner_mark_; }
+
+    void set_cleaner_mark(CleanerMark mark) { cleaner_mark_ = mark; }
+
     // Wall-clock time of the first append (or of recovery), for segment.ms rolls.
     int64_t created_ms() const { return created_ms_; }
 
@@ -96,6 +109,9 @@ public:
 
     std::string time_index_path() const;
 
+    // Where the log cleaner writes this segment's new copy.
+    std::string cleaned_path() const;
+
 private:
     std::string dir_;
     Offset base_offset_;
@@ -109,6 +125,7 @@ private:
     SegmentIndex offset_index_;
     SegmentIndex time_index_;
     int64_t bytes_since_index_entry_ = 0;
+    CleanerMark cleaner_mark_;
 };
 
 }  // namespace ringlog::core

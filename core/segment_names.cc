@@ -15,6 +15,8 @@ std::string_view extension(SegmentFileKind kind) {
             return ".index";
         case SegmentFileKind::time_index:
             return ".timeindex";
+        case SegmentFileKind::cleaned:
+            return ".log.cleaned";
     }
     return "";
 }
@@ -49,6 +51,12 @@ std::optional<Offset> parse_segment_log_name(std::string_view name) {
         value = value * 10 + (c - '0');
     }
     return Offset(value);
+}
+
+bool is_cleaned_segment_name(std::string_view name) {
+    constexpr std::string_view suffix = ".cleaned";
+    return name.size() == digits + 4 + suffix.size() && name.ends_with(suffix)
+           && parse_segment_log_name(name.substr(0, digits + 4)).has_value();
 }
 
 }  // namespace ringlog::core

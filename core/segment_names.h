@@ -10,7 +10,9 @@
 
 namespace ringlog::core {
 
-enum class SegmentFileKind { log, offset_index, time_index };
+// `cleaned` is the log cleaner's new copy of a segment while it is written; it is renamed over
+// the .log when complete, and recovery deletes one it finds (the .log is still whole).
+enum class SegmentFileKind { log, offset_index, time_index, cleaned };
 
 std::string segment_file_name(Offset base_offset, SegmentFileKind kind);
 
@@ -18,5 +20,8 @@ std::string segment_path(std::string_view dir, Offset base_offset, SegmentFileKi
 
 // The base offset of a "<20 digits>.log" name; nullopt for any other name.
 std::optional<Offset> parse_segment_log_name(std::string_view name);
+
+// Whether `name` is a "<20 digits>.log.cleaned" leftover of a clean that did not finish.
+bool is_cleaned_segment_name(std::string_view name);
 
 }  // namespace ringlog::core

@@ -4,6 +4,7 @@
 
 #include <absl/strings/str_cat.h>
 
+#include "core/log_cleaner.h"
 #include "core/shard_set.h"
 #include "core/topic_store.h"
 #include "io/base/absl_compat.h"
@@ -109,16 +110,7 @@ io::Task<void> ShardLocal::run_retention(int64_t interval_ms) {
         if (co_await closing_.wait_for(std::chrono::milliseconds(interval_ms))) {
             break;
         }
-        // By name: a partition may be deleted while an earlier one is being trimmed.
-        std::vector<std::pair<std::string, int32_t>> names;
-        for (const auto& [name, slots] : partitions_) {
-            for (const auto& partition : slots) {
-                if (partition != nullptr) {
-                    names.emplace_back(name, partition->index());
-                }
-            }
-        }
-        for (const auto& [topic, index] : names) {
+        for (const auto& [topic, index] : partition_names()) {
             Partition* found = find(topic, index);
             if (found == nullptr) {
                 continue;
@@ -128,6 +120,61 @@ io::Task<void> ShardLocal::run_retention(int64_t interval_ms) {
             if (!status.ok()) {
                 std::fprintf(stderr, "ringlogd: retention in %s: %s\n",
                              partition->log().dir().c_str(), std::string(status.message()).c_str());
+            }
+        }
+    }
+}
+
+std::vector<std::pair<std::string, int32_t>> ShardLocal::partition_names() const {
+    std::vector<std::pair<std::string, int32_t>> names;
+    for (const auto& [name, slots] : partitions_) {
+        for (const auto& partition : slots) {
+            if (partition != nullptr) {
+                names.emplace_back(name, partition->index());
+            }
+        }
+    }
+    return names;
+}
+
+void ShardLocal::start_cleaner(int64_t interval_ms, uint64_t io_bytes_per_sec) {
+    watchers_.spawn(run_cleaner(interval_ms, io_bytes_per_sec));
+}
+
+io::Task<void> ShardLocal::run_cleaner(int64_t interval_ms, uint64_t io_bytes_per_sec) {
+    // One budget for the shard: partitions are cleaned one after another, never together.
+    io::IoBudget budget(io_bytes_per_sec);
+    while (!closed_) {
+        if (co_await closing_.wait_for(std::chrono::milliseconds(interval_ms))) {
+            break;
+        }
+        for (const auto& [topic, index] : partition_names()) {
+            Partition* found = find(topic, index);
+            if (closed_ || found == nullptr
+                || !needs_cleaning(found->log(), found->log().clock().now_ms())) {
+                continue;
+            }
+            Partition::Use partition = found->use();
+            CleanOptions options;
+            options.budget = &budget;
+            Partition* const target = found;
+            const bool* const closed = &closed_;
+            options.stop = [target, closed] { return *closed || target->deleting(); };
+            const absl::StatusOr<CleanResult> result =
+                co_await clean_log(partition->log(), std::move(options));
+            if (!result.ok()) {
+                std::fprintf(stderr, "ringlogd: cleaning %s: %s\n", partition->log().dir().c_str(),
+                             std::string(result.status().message()).c_str());
+            } else if (result->segments_rewritten > 0) {
+                std::fprintf(stderr,
+                             "ringlogd: cleaned %s: %lu segments rewritten, %lu records and %lu "
+                             "tombstones removed, %lu bytes read, %lu written\n",
+                             partition->log().dir().c_str(),
+                             static_cast<unsigned long>(result->segments_rewritten),
+                             static_cast<unsigned long>(result->records_removed),
+                             static_cast<unsigned long>(result->tombstones_removed),
+                             static_cast<unsigned long>(result->bytes_read),
+                             static_cast<unsigned long>(result->bytes_written));
             }
         }
     }

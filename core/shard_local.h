@@ -96,9 +96,16 @@ public:
     // Enforces every partition's retention each `interval_ms` until close_all().
     void start_retention(int64_t interval_ms);
 
+    // Each `interval_ms`, cleans the compact partitions that need it (core/log_cleaner.h),
+    // one at a time, spending at most `io_bytes_per_sec` (0: unlimited), until close_all().
+    void start_cleaner(int64_t interval_ms, uint64_t io_bytes_per_sec);
+
 private:
     io::Task<void> watch(Partition::Use partition);
     io::Task<void> run_retention(int64_t interval_ms);
+    io::Task<void> run_cleaner(int64_t interval_ms, uint64_t io_bytes_per_sec);
+    // Open partitions by (topic, index): a partition may go while the previous one is worked on.
+    std::vector<std::pair<std::string, int32_t>> partition_names() const;
 
     Shard& shard_;
     io::UringFileSystem fs_;

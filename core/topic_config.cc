@@ -52,6 +52,15 @@ absl::StatusOr<TopicConfig> TopicConfig::parse(
                     absl::StrCat("invalid value '", value, "' for max.message.bytes"));
             }
             config.max_message_bytes_ = static_cast<int32_t>(*bytes);
+        } else if (name == "delete.retention.ms") {
+            RL_ASSIGN_OR_RETURN(config.delete_retention_ms_, parse_long(name, value, 0));
+        } else if (name == "min.cleanable.dirty.ratio") {
+            double ratio = 0;
+            if (!absl::SimpleAtod(base::to_absl(value), &ratio) || !(ratio >= 0 && ratio <= 1)) {
+                return absl::InvalidArgumentError(absl::StrCat(
+                    "invalid value '", value, "' for min.cleanable.dirty.ratio: expected 0 to 1"));
+            }
+            config.min_cleanable_dirty_ratio_ = ratio;
         } else if (name == "cleanup.policy") {
             if (value == "delete") {
                 config.cleanup_policy_ = CleanupPolicy::delete_segments;
@@ -86,6 +95,11 @@ LogConfig TopicConfig::log_config(const TopicDefaults& defaults) const {
     log.retention_bytes = retention_bytes_.value_or(log.retention_bytes);
     log.segment_bytes = segment_bytes_.value_or(log.segment_bytes);
     log.segment_ms = segment_ms_.value_or(log.segment_ms);
+    log.delete_retention_ms = delete_retention_ms_.value_or(log.delete_retention_ms);
+    log.min_cleanable_dirty_ratio =
+        min_cleanable_dirty_ratio_.value_or(log.min_cleanable_dirty_ratio);
+    log.compact = cleanup_policy_ != CleanupPolicy::delete_segments;
+    log.retention_deletes = cleanup_policy_ != CleanupPolicy::compact;
     return log;
 }
 
@@ -97,7 +111,9 @@ std::vector<TopicConfig::Entry> TopicConfig::describe(const TopicDefaults& defau
     const LogConfig log = log_config(defaults);
     std::vector<Entry> entries = {
         {"cleanup.policy", cleanup_policy_name(cleanup_policy_), false},
+        {"delete.retention.ms", absl::StrCat(log.delete_retention_ms), false},
         {"max.message.bytes", absl::StrCat(max_message_bytes(defaults)), false},
+        {"min.cleanable.dirty.ratio", absl::StrCat(log.min_cleanable_dirty_ratio), false},
         {"message.timestamp.type",
          timestamp_policy_ == TimestampPolicy::log_append_time ? "LogAppendTime" : "CreateTime",
          false},

@@ -63,6 +63,8 @@ private:
     std::optional<int64_t> segment_bytes_;
     std::optional<int64_t> segment_ms_;
     std::optional<int32_t> max_message_bytes_;
+    std::optional<int64_t> delete_retention_ms_;
+    std::optional<double> min_cleanable_dirty_ratio_;
     CleanupPolicy cleanup_policy_ = CleanupPolicy::delete_segments;
     TimestampPolicy timestamp_policy_ = TimestampPolicy::create_time;
 };

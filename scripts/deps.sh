@@ -6,6 +6,7 @@ set -euo pipefail
 ringlog_packages=(
     build-essential cmake ninja-build pkg-config git
     liburing-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
     clang clang-format libclang-rt-14-dev
     python3
     kcat python3-confluent-kafka python3-kafka

@@ -193,6 +193,7 @@ bool RecordIterator::next(Record& record) {
         }
         return false;
     }
+    record_begin_ = position_;
     status_ = parse_record(record);
     if (!status_.ok()) {
         return false;

@@ -244,17 +244,29 @@ public:
     // kFailedPrecondition, both from status() with next() returning false at once.
     explicit RecordIterator(const RecordBatchView& batch);
 
+    // Over records already decompressed (compression.h): `records` must hold exactly
+    // `records_count` records.
+    RecordIterator(std::span<const std::byte> records, int32_t records_count)
+        : bytes_(records), count_(records_count) {}
+
     // Fills `record` and returns true, or returns false at the end or at the first malformed
     // record (then status() is kInvalidArgument).
     [[nodiscard]] bool next(Record& record);
 
     const absl::Status& status() const { return status_; }
 
+    // The encoded bytes (length varint included) of the record next() returned last: a record
+    // is self-contained, so the log cleaner copies the ones it keeps as they are.
+    std::span<const std::byte> record_bytes() const {
+        return bytes_.subspan(record_begin_, position_ - record_begin_);
+    }
+
 private:
     absl::Status parse_record(Record& record);
 
     std::span<const std::byte> bytes_;  // the records region
     size_t position_ = 0;
+    size_t record_begin_ = 0;
     int32_t index_ = 0;
     int32_t count_ = 0;
     absl::Status status_;

@@ -78,6 +78,34 @@ TEST(TopicConfig, DescribeListsEffectiveValuesAndMarksOverrides) {
     EXPECT_TRUE(saw_kept);  // kept as given though the broker does not act on it
 }
 
+TEST(TopicConfig, CompactionSettingsMapOntoTheLogConfig) {
+    TopicDefaults defaults;
+    const LogConfig plain = TopicConfig::parse({})->log_config(defaults);
+    EXPECT_FALSE(plain.compact);
+    EXPECT_TRUE(plain.retention_deletes);
+    auto compact = TopicConfig::parse({{"cleanup.policy", "compact"},
+                                       {"delete.retention.ms", "2000"},
+                                       {"min.cleanable.dirty.ratio", "0.25"}});
+    ASSERT_TRUE(compact.ok()) << compact.status();
+    const LogConfig log = compact->log_config(defaults);
+    EXPECT_TRUE(log.compact);
+    EXPECT_FALSE(log.retention_deletes);  // compact alone never deletes by age or size
+    EXPECT_EQ(log.delete_retention_ms, 2000);
+    EXPECT_EQ(log.min_cleanable_dirty_ratio, 0.25);
+    const LogConfig both =
+        TopicConfig::parse({{"cleanup.policy", "compact,delete"}})->log_config(defaults);
+    EXPECT_TRUE(both.compact);
+    EXPECT_TRUE(both.retention_deletes);
+    for (const auto& [name, value] :
+         std::vector<std::pair<std::string, std::string>>{{"delete.retention.ms", "-1"},
+                                                          {"min.cleanable.dirty.ratio", "1.5"},
+                                                          {"min.cleanable.dirty.ratio", "half"}}) {
+        EXPECT_EQ(TopicConfig::parse({{name, value}}).status().code(),
+                  absl::StatusCode::kInvalidArgument)
+            << name << "=" << value;
+    }
+}
+
 TEST(TopicName, FollowsKafkasRule) {
     EXPECT_TRUE(check_topic_name("orders.v2_eu-west").ok());
     EXPECT_TRUE(check_topic_name(std::string(249, 'a')).ok());
