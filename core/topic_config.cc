@@ -1,9 +1,12 @@
 #include "core/topic_config.h"
 
+#include <algorithm>
+
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
 #include "io/base/absl_compat.h"
+#include "io/base/limits.h"
 #include "io/base/status_macros.h"
 
 namespace ringlog::core {
@@ -93,7 +96,14 @@ LogConfig TopicConfig::log_config(const TopicDefaults& defaults) const {
     LogConfig log = defaults.log;
     log.retention_ms = retention_ms_.value_or(log.retention_ms);
     log.retention_bytes = retention_bytes_.value_or(log.retention_bytes);
-    log.segment_bytes = segment_bytes_.value_or(log.segment_bytes);
+    if (segment_bytes_.has_value()) {
+        // Kafka takes any segment.bytes from 14 up; the log needs whole DMA blocks and at least
+        // segment_bytes_min, so a smaller or ragged value is rounded up rather than refused.
+        const int64_t aligned = (*segment_bytes_ + static_cast<int64_t>(limits::dma_alignment) - 1)
+                                / static_cast<int64_t>(limits::dma_alignment)
+                                * static_cast<int64_t>(limits::dma_alignment);
+        log.segment_bytes = std::max(aligned, limits::segment_bytes_min);
+    }
     log.segment_ms = segment_ms_.value_or(log.segment_ms);
     log.delete_retention_ms = delete_retention_ms_.value_or(log.delete_retention_ms);
     log.min_cleanable_dirty_ratio =

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "io/base/limits.h"
+
 namespace ringlog::core {
 namespace {
 
@@ -22,6 +24,20 @@ TEST(TopicConfig, OverridesMapOntoTheLogConfig) {
     EXPECT_EQ(log.segment_ms, 600000);
     EXPECT_EQ(config->max_message_bytes(defaults), 2048);
     EXPECT_EQ(log.durability, defaults.log.durability);  // not a topic setting
+}
+
+// Kafka accepts segment.bytes from 14; the log needs DMA blocks and a minimum: rounded up, never
+// an assertion in the log.
+TEST(TopicConfig, SmallOrRaggedSegmentBytesAreRoundedUpForTheLog) {
+    TopicDefaults defaults;
+    auto tiny = TopicConfig::parse({{"segment.bytes", "14"}});
+    ASSERT_TRUE(tiny.ok());
+    EXPECT_EQ(tiny->log_config(defaults).segment_bytes, limits::segment_bytes_min);
+    auto ragged = TopicConfig::parse({{"segment.bytes", "1000001"}});
+    ASSERT_TRUE(ragged.ok());
+    const int64_t bytes = ragged->log_config(defaults).segment_bytes;
+    EXPECT_GE(bytes, 1000001);
+    EXPECT_EQ(bytes % static_cast<int64_t>(limits::dma_alignment), 0);
 }
 
 TEST(TopicConfig, DefaultsApplyWithoutOverrides) {
