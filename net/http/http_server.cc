@@ -90,6 +90,23 @@ io::Task<void> HttpServer::accept_loop() {
     }
 }
 
+io::Task<bool> HttpServer::send_all(int fd, std::string_view bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+        const int result = co_await reactor_.op([&](io_uring_sqe* sqe) {
+            io_uring_prep_send(sqe, fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        });
+        if (result == -EINTR || result == -EAGAIN) {
+            continue;
+        }
+        if (result <= 0) {
+            co_return false;
+        }
+        sent += static_cast<size_t>(result);
+    }
+    co_return true;
+}
+
 io::Task<void> HttpServer::serve(int fd) {
     open_fds_.push_back(fd);
     std::vector<char> request(request_bytes_max);
@@ -130,20 +147,8 @@ io::Task<void> HttpServer::serve(int fd) {
         absl::StrCat("HTTP/1.1 ", response.status, " ", reason(response.status),
                      "\r\nContent-Type: ", response.content_type,
                      "\r\nContent-Length: ", response.body.size(), "\r\nConnection: close\r\n\r\n");
-    for (const std::string* part : {&head, static_cast<const std::string*>(&response.body)}) {
-        size_t sent = 0;
-        while (sent < part->size()) {
-            const int result = co_await reactor_.op([&](io_uring_sqe* sqe) {
-                io_uring_prep_send(sqe, fd, part->data() + sent, part->size() - sent, MSG_NOSIGNAL);
-            });
-            if (result == -EINTR || result == -EAGAIN) {
-                continue;
-            }
-            if (result <= 0) {
-                break;
-            }
-            sent += static_cast<size_t>(result);
-        }
+    if (co_await send_all(fd, head)) {
+        (void)co_await send_all(fd, response.body);
     }
     ::shutdown(fd, SHUT_WR);
     std::erase(open_fds_, fd);

@@ -56,6 +56,8 @@ private:
 
     io::Task<void> accept_loop();
     io::Task<void> serve(int fd);
+    // False when the peer went away first.
+    io::Task<bool> send_all(int fd, std::string_view bytes);
 
     io::Reactor& reactor_;
     std::unique_ptr<tcp::Listener> listener_;
