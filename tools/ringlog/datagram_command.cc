@@ -23,6 +23,7 @@
 #include "io/base/absl_compat.h"
 #include "io/reactor.h"
 #include "io/task_group.h"
+#include "net/dpdk/dpdk_port.h"
 #include "net/kafka/generated/api_versions.h"
 #include "net/kafka/generated/create_topics.h"
 #include "net/kafka/generated/fetch.h"
@@ -379,6 +380,10 @@ int run_tcp_ping(const CheckOptions& options) {
 }  // namespace
 
 int datagram_command(std::span<const std::string_view> args) {
+    if (args.size() == 1 && args[0] == "--dpdk-available") {
+        std::printf("dpdk: %s\n", net::dpdk::dpdk_available() ? "yes" : "no");
+        return 0;
+    }
     CheckOptions options;
     for (size_t index = 0; index < args.size(); ++index) {
         const std::string_view flag = args[index];
