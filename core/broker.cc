@@ -15,8 +15,8 @@
 
 #include "core/datagram_server.h"
 #include "core/kafka_server.h"
-#include "net/dpdk/dpdk_port.h"
 #include "io/base/status_macros.h"
+#include "net/dpdk/dpdk_port.h"
 
 namespace ringlog::core {
 namespace {

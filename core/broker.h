@@ -1,8 +1,9 @@
 // Broker: the whole ringlogd process. It starts the shards, builds each shard's state and
 // server, loads the topics through the controller, starts the datagram transport (if
-// configured) after the TCP listeners, and stops everything in order on request: listeners and
-// datagram endpoints first, then connections (their requests finish), then the logs (synced), then the
-// shard threads. main() drives it from outside the shards; everything else runs on them.
+// configured) after the TCP listeners, and stops everything in order on request: listeners
+// and datagram endpoints first, then connections (their requests finish), then the logs
+// (synced), then the shard threads. main() drives it from outside the shards; everything else runs
+// on them.
 #pragma once
 
 #include <cstdint>

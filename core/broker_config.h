@@ -35,8 +35,8 @@ struct BrokerConfig {
     // port i, UDP port dpdk_udp_port), never both. Clients open sessions through the Kafka
     // listener (net/dpdk/control.h).
     std::string datagram_host = "127.0.0.1";  // IPv4 address bound (UDP) or owned (DPDK)
-    int udp_port = 0;                          // 0: no kernel UDP transport
-    std::string dpdk_eal_args;                 // empty: no DPDK transport
+    int udp_port = 0;                         // 0: no kernel UDP transport
+    std::string dpdk_eal_args;                // empty: no DPDK transport
     int dpdk_udp_port = 9100;
     std::string dpdk_peer_mac;  // where frames to unknown peers go; empty: broadcast
 };

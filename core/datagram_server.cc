@@ -27,8 +27,8 @@ io::Task<absl::Status> DatagramServer::start() {
         }
         net::dpdk::DpdkPortOptions options;
         options.port_id = static_cast<uint16_t>(shard);
-        options.local = net::dpdk::Endpoint{.ipv4 = *ipv4,
-                                            .port = static_cast<uint16_t>(config.dpdk_udp_port)};
+        options.local =
+            net::dpdk::Endpoint{.ipv4 = *ipv4, .port = static_cast<uint16_t>(config.dpdk_udp_port)};
         if (!config.dpdk_peer_mac.empty()) {
             absl::StatusOr<std::array<uint8_t, 6>> mac = net::dpdk::parse_mac(config.dpdk_peer_mac);
             if (!mac.ok()) {
@@ -58,7 +58,8 @@ io::Task<absl::Status> DatagramServer::start() {
     options.message_bytes_max = std::min<size_t>(config.request_bytes_max, 64 * 1024 * 1024);
     // Disjoint id ranges per shard, so a packet sent to the wrong shard names no session there.
     options.session_id_base = (shard + 1) << 24;
-    endpoint_ = std::make_unique<net::dpdk::ServerEndpoint>(shard_.reactor(), *io_, session_, options);
+    endpoint_ =
+        std::make_unique<net::dpdk::ServerEndpoint>(shard_.reactor(), *io_, session_, options);
     endpoint_->start();
     const net::dpdk::Endpoint local = io_->local_endpoint();
     std::fprintf(stderr, "ringlogd: shard %u datagrams on %s %s:%u\n", shard,

@@ -27,7 +27,8 @@ bool datagram_enabled(const BrokerConfig& config);
 // polling; stop() stops polling and waits for the requests being executed.
 class DatagramServer {
 public:
-    DatagramServer(Broker& broker, Shard& shard) : broker_(broker), shard_(shard), session_(broker) {}
+    DatagramServer(Broker& broker, Shard& shard)
+        : broker_(broker), shard_(shard), session_(broker) {}
 
     ~DatagramServer();
 

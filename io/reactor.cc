@@ -229,6 +229,9 @@ void Reactor::idle_turn() {
         }
         return;
     }
+    for (size_t index = 0; index < pollers_.size(); ++index) {
+        pollers_[index]->before_wait();
+    }
     __kernel_timespec timeout{};
     timeout.tv_sec = poll_wait_.count() / 1'000'000'000;
     timeout.tv_nsec = poll_wait_.count() % 1'000'000'000;

@@ -55,6 +55,11 @@ class Poller {
 public:
     virtual bool poll() = 0;
 
+    // Called before each back-off wait in the kernel: a poller whose work can be announced by
+    // a completion after all (a socket, through IORING_OP_POLL_ADD) arms it here, so the
+    // wait ends when work arrives rather than when the timer does.
+    virtual void before_wait() {}
+
 protected:
     ~Poller() = default;
 };

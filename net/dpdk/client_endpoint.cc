@@ -11,7 +11,8 @@ ClientSession::ClientSession(ClientEndpoint& endpoint, Endpoint server, const Se
     : endpoint_(endpoint),
       server_(server),
       grant_(grant),
-      payload_bytes_max_(grant.datagram_bytes_max - static_cast<uint32_t>(PacketHeader::wire_bytes)),
+      payload_bytes_max_(grant.datagram_bytes_max
+                         - static_cast<uint32_t>(PacketHeader::wire_bytes)),
       calls_(grant.window),
       credits_(grant.credits) {
     RL_ASSERT(grant.window > 0 && grant.credits > 0);
@@ -87,7 +88,8 @@ void ClientSession::pump(TxBatch& tx) {
                 continue;
             }
             const size_t offset = size_t{index} * payload_bytes_max_;
-            const size_t length = std::min<size_t>(payload_bytes_max_, call.request.size() - offset);
+            const size_t length =
+                std::min<size_t>(payload_bytes_max_, call.request.size() - offset);
             PacketHeader header;
             header.type = PacketType::request;
             header.session_id = grant_.session_id;
@@ -102,8 +104,7 @@ void ClientSession::pump(TxBatch& tx) {
             ++call.outstanding;
             ++endpoint_.stats_.packets_sent;
         }
-        while (credits_ > 0 && call.response_started
-               && call.next_pull < call.response_fragments) {
+        while (credits_ > 0 && call.response_started && call.next_pull < call.response_fragments) {
             const uint16_t index = call.next_pull++;
             if (call.have[index]) {
                 continue;
@@ -256,9 +257,11 @@ bool ClientEndpoint::poll() {
         session->pump(tx_);
     }
     tx_.flush();
-    // While a call waits for its answer, keep the loop spinning rather than backing off: the
-    // answer is due within a round trip, and a back-off wait would add up to a millisecond.
-    return busy || any_in_flight || stats_.packets_sent != sent_before;
+    // While a call waits for its answer, keep the loop spinning rather than backing off (if
+    // asked to): the answer is due within a round trip, and a back-off wait that nothing
+    // interrupts would add up to poll_wait_max.
+    return busy || (any_in_flight && options_.spin_while_waiting)
+           || stats_.packets_sent != sent_before;
 }
 
 }  // namespace ringlog::net::dpdk

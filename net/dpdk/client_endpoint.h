@@ -32,15 +32,21 @@ struct ClientOptions {
     // (about 2.5 s at the defaults).
     uint32_t retransmits_max = 45;
     size_t receive_burst = 32;
+    // Whether the reactor keeps spinning while a call waits for its answer (true), or backs off
+    // into waits in the kernel like an idle one (false). Spinning is right when the client has
+    // a core to itself and the PacketIo cannot wake it (DPDK); a kernel socket arms a wake-up
+    // before each wait (PacketIo::arm_wakeup), so over UDP, and on a machine with fewer cores
+    // than busy threads, not spinning lets the scheduler run the peer instead.
+    bool spin_while_waiting = true;
 };
 
 // Counters for tests and metrics; they only grow.
 struct ClientStats {
     uint64_t calls = 0;
     uint64_t calls_failed = 0;
-    uint64_t retransmits = 0;     // timeouts that sent something again
-    uint64_t packets_sent = 0;    // request fragments and pulls
-    uint64_t stray_packets = 0;   // answers to nothing in flight (late duplicates)
+    uint64_t retransmits = 0;    // timeouts that sent something again
+    uint64_t packets_sent = 0;   // request fragments and pulls
+    uint64_t stray_packets = 0;  // answers to nothing in flight (late duplicates)
 };
 
 class ClientEndpoint;
@@ -121,6 +127,8 @@ public:
     ClientSession& add_session(Endpoint server, const SessionGrant& grant);
 
     bool poll() override;
+
+    void before_wait() override { io_.arm_wakeup(reactor_); }
 
     PacketIo& io() { return io_; }
 

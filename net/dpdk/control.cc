@@ -72,8 +72,8 @@ void OpenSessionResponse::encode(kafka::Writer& writer) const {
     writer.write_int32(static_cast<int32_t>(grant.datagram_bytes_max));
     writer.write_string(format_ipv4(server.ipv4), /*flexible=*/false);
     writer.write_int32(server.port);
-    writer.write_bytes(
-        kafka::ByteView(reinterpret_cast<const std::byte*>(mac.data()), mac.size()), false);
+    writer.write_bytes(kafka::ByteView(reinterpret_cast<const std::byte*>(mac.data()), mac.size()),
+                       false);
 }
 
 absl::Status OpenSessionResponse::decode(kafka::Reader& reader) {
@@ -116,10 +116,13 @@ absl::StatusOr<OpenSessionResponse> open_session_over_tcp(const std::string& hos
     if (fd < 0) {
         return io::errno_to_status(errno, "open a TCP socket");
     }
+
     struct Closer {
         int fd;
+
         ~Closer() { ::close(fd); }
     } closer{fd};
+
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -146,10 +149,9 @@ absl::StatusOr<OpenSessionResponse> open_session_over_tcp(const std::string& hos
     if (absl::Status got = receive_all(fd, prefix); !got.ok()) {
         return got;
     }
-    const int32_t length = static_cast<int32_t>((static_cast<uint32_t>(prefix[0]) << 24)
-                                                | (static_cast<uint32_t>(prefix[1]) << 16)
-                                                | (static_cast<uint32_t>(prefix[2]) << 8)
-                                                | static_cast<uint32_t>(prefix[3]));
+    const int32_t length = static_cast<int32_t>(
+        (static_cast<uint32_t>(prefix[0]) << 24) | (static_cast<uint32_t>(prefix[1]) << 16)
+        | (static_cast<uint32_t>(prefix[2]) << 8) | static_cast<uint32_t>(prefix[3]));
     if (length < 4 || length > 4096) {
         return absl::InvalidArgumentError("a session response of a strange size");
     }

@@ -29,9 +29,9 @@ inline constexpr int16_t open_session_api_version = 0;
 
 // Error codes in the response: Kafka's, so tools print them the usual way.
 inline constexpr int16_t error_none = 0;
-inline constexpr int16_t error_not_enabled = 35;   // UNSUPPORTED_VERSION: no datagram transport
-inline constexpr int16_t error_invalid = 42;       // INVALID_REQUEST: bad shard or sizes
-inline constexpr int16_t error_exhausted = 74;     // ... no more sessions (a retriable kind)
+inline constexpr int16_t error_not_enabled = 35;  // UNSUPPORTED_VERSION: no datagram transport
+inline constexpr int16_t error_invalid = 42;      // INVALID_REQUEST: bad shard or sizes
+inline constexpr int16_t error_exhausted = 74;    // ... no more sessions (a retriable kind)
 
 struct OpenSessionRequest {
     int32_t shard = -1;

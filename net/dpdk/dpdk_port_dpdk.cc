@@ -5,14 +5,6 @@
 // Responses that point into the log's buffers could instead go out as chained mbufs over
 // external buffers (rte_pktmbuf_attach_extbuf), saving that copy; not done yet: it needs the
 // log buffer pinned until the driver frees the mbuf, on the shard that owns it.
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_ethdev.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_lcore.h>
-#include <rte_mbuf.h>
-#include <rte_udp.h>
 #include <sched.h>
 
 #include <cstring>
@@ -21,6 +13,14 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "io/base/absl_compat.h"
 #include "io/base/assert.h"
@@ -31,7 +31,7 @@ namespace {
 
 constexpr size_t headers_bytes =
     sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);  // 14 + 20 + 8
-constexpr size_t frame_bytes_max = 1514;                                  // without the FCS
+constexpr size_t frame_bytes_max = 1514;                                 // without the FCS
 constexpr size_t burst_max = 32;
 static_assert(headers_bytes == 42);
 
@@ -166,9 +166,8 @@ private:
         auto* ip = reinterpret_cast<rte_ipv4_hdr*>(ethernet + 1);
         std::memset(ip, 0, sizeof(*ip));
         ip->version_ihl = RTE_IPV4_VHL_DEF;
-        ip->total_length =
-            rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr)
-                                                   + payload_bytes));
+        ip->total_length = rte_cpu_to_be_16(
+            static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + payload_bytes));
         ip->packet_id = rte_cpu_to_be_16(next_ip_id_++);
         ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
         ip->time_to_live = 64;
@@ -179,7 +178,8 @@ private:
         auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
         udp->src_port = rte_cpu_to_be_16(options_.local.port);
         udp->dst_port = rte_cpu_to_be_16(packet.target.port);
-        udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + payload_bytes));
+        udp->dgram_len =
+            rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + payload_bytes));
         udp->dgram_cksum = 0;  // optional over IPv4 (RFC 768); Ethernet's FCS covers the link
         // The one copy on the way out (see the file comment).
         auto* out = reinterpret_cast<std::byte*>(udp + 1);
@@ -211,7 +211,8 @@ absl::Status init_eal(const std::string& args) {
         return absl::FailedPreconditionError("EAL started twice");
     }
     std::vector<std::string> words = {"ringlog"};
-    for (const absl::string_view word : absl::StrSplit(base::to_absl(args), ' ', absl::SkipEmpty())) {
+    for (const absl::string_view word :
+         absl::StrSplit(base::to_absl(args), ' ', absl::SkipEmpty())) {
         words.emplace_back(word);
     }
     std::vector<char*> argv;
@@ -258,8 +259,8 @@ absl::StatusOr<std::unique_ptr<PacketIo>> open_dpdk_port(DpdkPortOptions options
                                        static_cast<int>(rte_eth_dev_socket_id(options.port_id)));
     }
     if (pool == nullptr) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("DPDK mbuf pool for port ", options.port_id, ": ", rte_strerror(rte_errno)));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "DPDK mbuf pool for port ", options.port_id, ": ", rte_strerror(rte_errno)));
     }
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));

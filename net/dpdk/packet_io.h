@@ -12,6 +12,10 @@
 
 #include <absl/status/statusor.h>
 
+namespace ringlog::io {
+class Reactor;
+}
+
 namespace ringlog::net::dpdk {
 
 using Bytes = std::span<const std::byte>;
@@ -80,6 +84,11 @@ public:
     virtual std::string hardware_address() const { return {}; }
 
     virtual const PacketIoStats& stats() const = 0;
+
+    // The poller is about to let `reactor` wait in the kernel: an implementation that the
+    // kernel can announce (a socket) arms a completion for its next datagram there, so the
+    // wait ends when one arrives. A DPDK queue cannot: its waits last the back-off time.
+    virtual void arm_wakeup(io::Reactor& reactor) { (void)reactor; }
 };
 
 }  // namespace ringlog::net::dpdk

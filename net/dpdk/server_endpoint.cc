@@ -63,8 +63,8 @@ absl::StatusOr<SessionGrant> ServerEndpoint::open_session(uint32_t client_datagr
         return absl::ResourceExhaustedError(
             absl::StrCat("datagram sessions: all ", options_.sessions_max, " in use"));
     }
-    const uint32_t datagram_bytes =
-        std::min<uint32_t>(client_datagram_bytes_max, static_cast<uint32_t>(io_.datagram_bytes_max()));
+    const uint32_t datagram_bytes = std::min<uint32_t>(
+        client_datagram_bytes_max, static_cast<uint32_t>(io_.datagram_bytes_max()));
     if (datagram_bytes <= PacketHeader::wire_bytes + 64) {
         return absl::InvalidArgumentError(
             absl::StrCat("datagrams of ", client_datagram_bytes_max, " bytes are too small"));
@@ -184,8 +184,8 @@ void ServerEndpoint::on_request(Session& session, const PacketHeader& header,
             }
             if (slot.fragments_held == slot.fragment_count) {
                 slot.state = SlotState::executing;
-                tasks_.spawn(execute(session, slot, header.sequence, Bytes(slot.assembly),
-                                     std::nullopt));
+                tasks_.spawn(
+                    execute(session, slot, header.sequence, Bytes(slot.assembly), std::nullopt));
             }
             return;
         case SlotState::executing:
@@ -232,8 +232,8 @@ void ServerEndpoint::send_response(const Session& session, const Slot& slot, uin
                                    Endpoint target) {
     const size_t offset = size_t{index} * session.payload_bytes_max;
     const size_t length =
-        std::min<size_t>(session.payload_bytes_max, slot.response_bytes - std::min<size_t>(
-                                                                              offset, slot.response_bytes));
+        std::min<size_t>(session.payload_bytes_max,
+                         slot.response_bytes - std::min<size_t>(offset, slot.response_bytes));
     PacketHeader header;
     header.type = PacketType::response;
     header.session_id = session.id;
@@ -266,7 +266,8 @@ void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Res
         bytes = 0;
     }
     slot.response_bytes = static_cast<uint32_t>(bytes);
-    slot.response_fragments = static_cast<uint16_t>(fragment_count_for(bytes, session.payload_bytes_max));
+    slot.response_fragments =
+        static_cast<uint16_t>(fragment_count_for(bytes, session.payload_bytes_max));
     slot.assembly = {};  // a multi-fragment request's copy is done with
     slot.have = {};
     slot.state = SlotState::done;
@@ -274,8 +275,8 @@ void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Res
     send_response(session, slot, 0, slot.client);
 }
 
-io::Task<void> ServerEndpoint::execute(Session& session, Slot& slot, uint64_t sequence,
-                                       Bytes frame, std::optional<ReceivedPacket> held) {
+io::Task<void> ServerEndpoint::execute(Session& session, Slot& slot, uint64_t sequence, Bytes frame,
+                                       std::optional<ReceivedPacket> held) {
     std::optional<tcp::Response> response = co_await handler_.handle(frame);
     if (held.has_value()) {
         io_.release(*held);

@@ -27,9 +27,9 @@
 namespace ringlog::net::dpdk {
 
 struct ServerOptions {
-    uint32_t window = 32;          // requests in flight per session; the cache has that many
-    uint32_t credits = 32;         // packets a client may have unanswered per session
-    size_t sessions_max = 1024;    // sessions per endpoint; opening more is kResourceExhausted
+    uint32_t window = 32;        // requests in flight per session; the cache has that many
+    uint32_t credits = 32;       // packets a client may have unanswered per session
+    size_t sessions_max = 1024;  // sessions per endpoint; opening more is kResourceExhausted
     size_t message_bytes_max = 16 * 1024 * 1024;  // a larger request is dropped unanswered
     uint32_t session_id_base = 1;  // ids count up from here (shards use disjoint ranges)
     size_t receive_burst = 32;
@@ -38,15 +38,15 @@ struct ServerOptions {
 // Counters for tests and metrics; they only grow.
 struct ServerStats {
     uint64_t requests_executed = 0;
-    uint64_t requests_in_place = 0;    // single-fragment requests parsed in the receive buffer
-    uint64_t duplicate_requests = 0;   // answered from the cache (or ignored while executing)
-    uint64_t responses_resent = 0;     // first response fragments sent again
-    uint64_t fragments_sent = 0;       // response fragments
+    uint64_t requests_in_place = 0;   // single-fragment requests parsed in the receive buffer
+    uint64_t duplicate_requests = 0;  // answered from the cache (or ignored while executing)
+    uint64_t responses_resent = 0;    // first response fragments sent again
+    uint64_t fragments_sent = 0;      // response fragments
     uint64_t acks_sent = 0;
     uint64_t pulls = 0;
-    uint64_t dropped_unknown = 0;      // no such session, or not our protocol
-    uint64_t dropped_stale = 0;        // for a sequence number the cache has moved past
-    uint64_t dropped_busy = 0;         // a new request for a slot still executing
+    uint64_t dropped_unknown = 0;  // no such session, or not our protocol
+    uint64_t dropped_stale = 0;    // for a sequence number the cache has moved past
+    uint64_t dropped_busy = 0;     // a new request for a slot still executing
 };
 
 // Contract: created, started, stopped and destroyed on the reactor's thread; the PacketIo and
@@ -72,6 +72,8 @@ public:
     [[nodiscard]] absl::StatusOr<SessionGrant> open_session(uint32_t client_datagram_bytes_max);
 
     bool poll() override;
+
+    void before_wait() override { io_.arm_wakeup(reactor_); }
 
     PacketIo& io() { return io_; }
 
@@ -110,8 +112,7 @@ private:
                     bool& keep);
     void on_pull(Session& session, const PacketHeader& header, Endpoint source);
     void send_ack(const Session& session, const PacketHeader& request, Endpoint target);
-    void send_response(const Session& session, const Slot& slot, uint16_t index,
-                       Endpoint target);
+    void send_response(const Session& session, const Slot& slot, uint16_t index, Endpoint target);
     void finish(Session& session, Slot& slot, std::optional<tcp::Response> response);
 
     io::Task<void> execute(Session& session, Slot& slot, uint64_t sequence, Bytes frame,

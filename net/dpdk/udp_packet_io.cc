@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "io/base/assert.h"
 #include "io/base/errno_status.h"
+#include "io/reactor.h"
 #include "net/dpdk/tx_batch.h"
 
 namespace ringlog::net::dpdk {
@@ -29,6 +31,37 @@ sockaddr_in to_sockaddr(Endpoint endpoint) {
 }
 
 }  // namespace
+
+// Lives on the heap from arming to its CQE, whichever of the socket and the poll ends first.
+class UdpPacketIo::Wakeup final : public io::Completion {
+public:
+    explicit Wakeup(UdpPacketIo* owner) : io::Completion(&on_complete), owner_(owner) {}
+
+    void detach() { owner_ = nullptr; }
+
+private:
+    static void on_complete(io::Completion* self, int32_t result, uint32_t flags) {
+        (void)result;  // POLLIN, or -ECANCELED after detach: either way the wait has ended
+        (void)flags;
+        auto* wakeup = static_cast<Wakeup*>(self);
+        if (wakeup->owner_ != nullptr) {
+            wakeup->owner_->wakeup_ = nullptr;
+        }
+        delete wakeup;
+    }
+
+    UdpPacketIo* owner_;
+};
+
+void UdpPacketIo::arm_wakeup(io::Reactor& reactor) {
+    if (wakeup_ != nullptr) {
+        return;
+    }
+    wakeup_ = new Wakeup(this);
+    wakeup_reactor_ = &reactor;
+    reactor.prepare(wakeup_,
+                    [this](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLIN); });
+}
 
 absl::StatusOr<std::unique_ptr<UdpPacketIo>> UdpPacketIo::open(UdpOptions options) {
     RL_ASSERT(options.slots > 0 && options.datagram_bytes_max <= 65'507);
@@ -72,6 +105,13 @@ UdpPacketIo::UdpPacketIo(UdpOptions options, int fd, Endpoint local)
 
 UdpPacketIo::~UdpPacketIo() {
     RL_ASSERT(free_slots_.size() == options_.slots, "UdpPacketIo destroyed with packets held");
+    if (wakeup_ != nullptr) {
+        Wakeup* const wakeup = wakeup_;
+        wakeup->detach();
+        wakeup_reactor_->prepare(nullptr, [wakeup](io_uring_sqe* sqe) {
+            io_uring_prep_poll_remove(sqe, reinterpret_cast<__u64>(wakeup));
+        });
+    }
     ::close(fd_);
 }
 
@@ -85,14 +125,15 @@ size_t UdpPacketIo::receive(std::span<ReceivedPacket> packets) {
     std::array<sockaddr_in, burst_max> sources{};
     for (size_t index = 0; index < want; ++index) {
         const uint32_t slot = free_slots_[free_slots_.size() - 1 - index];
-        iovs[index] = iovec{.iov_base = buffers_.data() + slot * slot_bytes_, .iov_len = slot_bytes_};
+        iovs[index] =
+            iovec{.iov_base = buffers_.data() + slot * slot_bytes_, .iov_len = slot_bytes_};
         messages[index].msg_hdr.msg_iov = &iovs[index];
         messages[index].msg_hdr.msg_iovlen = 1;
         messages[index].msg_hdr.msg_name = &sources[index];
         messages[index].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
-    const int received = ::recvmmsg(fd_, messages.data(), static_cast<unsigned>(want), MSG_DONTWAIT,
-                                    nullptr);
+    const int received =
+        ::recvmmsg(fd_, messages.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
     if (received <= 0) {
         return 0;  // EAGAIN: nothing there; anything else is retried on the next poll
     }
@@ -108,10 +149,11 @@ size_t UdpPacketIo::receive(std::span<ReceivedPacket> packets) {
             continue;
         }
         const sockaddr_in& source = sources[static_cast<size_t>(index)];
-        packets[count++] = ReceivedPacket{
-            .source = Endpoint{.ipv4 = ntohl(source.sin_addr.s_addr), .port = ntohs(source.sin_port)},
-            .payload = Bytes(buffers_.data() + slot * slot_bytes_, bytes),
-            .token = slot};
+        packets[count++] =
+            ReceivedPacket{.source = Endpoint{.ipv4 = ntohl(source.sin_addr.s_addr),
+                                              .port = ntohs(source.sin_port)},
+                           .payload = Bytes(buffers_.data() + slot * slot_bytes_, bytes),
+                           .token = slot};
         ++stats_.received;
         stats_.receive_bytes += bytes;
     }
@@ -135,12 +177,13 @@ size_t UdpPacketIo::transmit(std::span<const OutgoingPacket> packets) {
             const OutgoingPacket& packet = packets[sent_total + index];
             RL_ASSERT(packet.payload.size() < iovs_per_packet);
             size_t iov_count = 0;
-            iovs[index][iov_count++] = iovec{.iov_base = const_cast<std::byte*>(packet.header.data()),
-                                             .iov_len = packet.header.size()};
+            iovs[index][iov_count++] =
+                iovec{.iov_base = const_cast<std::byte*>(packet.header.data()),
+                      .iov_len = packet.header.size()};
             size_t bytes = packet.header.size();
             for (const Bytes piece : packet.payload) {
-                iovs[index][iov_count++] =
-                    iovec{.iov_base = const_cast<std::byte*>(piece.data()), .iov_len = piece.size()};
+                iovs[index][iov_count++] = iovec{.iov_base = const_cast<std::byte*>(piece.data()),
+                                                 .iov_len = piece.size()};
                 bytes += piece.size();
             }
             stats_.transmit_bytes += bytes;
@@ -150,7 +193,8 @@ size_t UdpPacketIo::transmit(std::span<const OutgoingPacket> packets) {
             messages[index].msg_hdr.msg_name = &targets[index];
             messages[index].msg_hdr.msg_namelen = sizeof(sockaddr_in);
         }
-        const int sent = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
+        const int sent =
+            ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
         if (sent <= 0) {
             stats_.transmit_full += packets.size() - sent_total;
             break;  // EAGAIN (a full socket buffer): the rest is dropped, and retransmitted

@@ -45,7 +45,12 @@ public:
 
     int fd() const { return fd_; }
 
+    // A one-shot IORING_OP_POLL_ADD for POLLIN on the socket, unless one is armed already.
+    void arm_wakeup(io::Reactor& reactor) override;
+
 private:
+    class Wakeup;
+
     UdpPacketIo(UdpOptions options, int fd, Endpoint local);
 
     UdpOptions options_;
@@ -54,6 +59,10 @@ private:
     size_t slot_bytes_;  // datagram_bytes_max + 1, so an oversized datagram shows as truncated
     std::vector<std::byte> buffers_;
     std::vector<uint32_t> free_slots_;
+    // The armed poll, if any. It frees itself on its completion, so the socket may go while it
+    // is armed: the destructor cancels it and detaches.
+    Wakeup* wakeup_ = nullptr;
+    io::Reactor* wakeup_reactor_ = nullptr;
     PacketIoStats stats_;
 };
 

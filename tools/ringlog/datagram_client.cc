@@ -53,8 +53,10 @@ absl::StatusOr<std::unique_ptr<DatagramClient>> DatagramClient::connect(
                 }
                 client->ios_.push_back(*std::move(opened));
             }
-            client->endpoints_.push_back(
-                std::make_unique<net::dpdk::ClientEndpoint>(reactor, *client->ios_.back()));
+            net::dpdk::ClientOptions endpoint_options;
+            endpoint_options.spin_while_waiting = options.spin.value_or(true);
+            client->endpoints_.push_back(std::make_unique<net::dpdk::ClientEndpoint>(
+                reactor, *client->ios_.back(), endpoint_options));
         }
         io = client->ios_.back().get();
         net::dpdk::OpenSessionRequest request;

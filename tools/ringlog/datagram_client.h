@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,13 @@ namespace ringlog::tools {
 struct DatagramClientOptions {
     std::string bootstrap_host = "127.0.0.1";
     uint16_t bootstrap_port = 9092;
-    std::string transport = "udp";  // udp | dpdk
-    std::string dpdk_eal_args;      // for dpdk: EAL's arguments (a memif client vdev, say)
+    std::string transport = "udp";       // udp | dpdk
+    std::string dpdk_eal_args;           // for dpdk: EAL's arguments (a memif client vdev, say)
     std::string local_ip = "127.0.0.1";  // ours: bound (udp) or owned on the DPDK port
-    uint16_t local_port = 0;              // 0: any (udp); the DPDK side defaults to 9101
-    uint16_t dpdk_port = 0;               // the DPDK port to use
+    uint16_t local_port = 0;             // 0: any (udp); the DPDK side defaults to 9101
+    uint16_t dpdk_port = 0;              // the DPDK port to use
+    // Spin while calls wait (net::dpdk::ClientOptions::spin_while_waiting); default yes.
+    std::optional<bool> spin;
 };
 
 // Contract: created, used and destroyed on one thread that owns `reactor`. connect() opens

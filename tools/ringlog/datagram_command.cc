@@ -44,10 +44,10 @@ struct CheckOptions {
     std::string topic = "datagram-check";
     int partitions = 4;
     int messages = 10'000;
-    int batch = 100;       // records per produce request
-    int inflight = 8;      // requests in flight
-    int ping = 0;          // >0: round-trip mode, this many sequential calls
-    int ping_calls = 0;    // throughput calls in ping mode (default 10 x ping)
+    int batch = 100;     // records per produce request
+    int inflight = 8;    // requests in flight
+    int ping = 0;        // >0: round-trip mode, this many sequential calls
+    int ping_calls = 0;  // throughput calls in ping mode (default 10 x ping)
 };
 
 int usage_error(const std::string& message) {
@@ -56,7 +56,7 @@ int usage_error(const std::string& message) {
                  "usage: ringlog datagram-check --bootstrap HOST:PORT [--transport udp|dpdk|tcp]\n"
                  "  [--dpdk 'EAL ARGS'] [--dpdk-port N] [--local-ip A.B.C.D] [--local-port N]\n"
                  "  [--topic T] [--partitions N] [--messages N] [--batch N] [--inflight N]\n"
-                 "  [--ping N [--ping-calls N]]\n");
+                 "  [--ping N [--ping-calls N]] [--spin true|false]\n");
     return 2;
 }
 
@@ -113,15 +113,16 @@ io::Task<void> produce_batch(CheckState& state, int partition, int first, int co
     kafka::ProduceRequest::PartitionProduceData data;
     data.index = partition;
     data.records = kafka::Records(kafka::ByteView(batch));
-    request.topic_data.push_back(
-        kafka::ProduceRequest::TopicProduceData{.name = state.options.topic, .partition_data = {data}});
+    request.topic_data.push_back(kafka::ProduceRequest::TopicProduceData{
+        .name = state.options.topic, .partition_data = {data}});
     const std::vector<std::byte> frame = request_frame(request, 7, state.correlation++);
-    const int shard =
-        static_cast<int>(core::shard_for(state.options.topic, partition, state.client.shard_count())
-                             .value());
-    absl::StatusOr<std::vector<std::byte>> response = co_await state.client.session(shard).call(frame);
+    const int shard = static_cast<int>(
+        core::shard_for(state.options.topic, partition, state.client.shard_count()).value());
+    absl::StatusOr<std::vector<std::byte>> response =
+        co_await state.client.session(shard).call(frame);
     kafka::ProduceResponse decoded;
-    absl::Status status = response.ok() ? decode_response(*response, 7, decoded) : response.status();
+    absl::Status status =
+        response.ok() ? decode_response(*response, 7, decoded) : response.status();
     if (status.ok()
         && (decoded.responses.size() != 1 || decoded.responses[0].partition_responses.size() != 1
             || decoded.responses[0].partition_responses[0].error_code != 0)) {
@@ -137,22 +138,22 @@ io::Task<void> produce_batch(CheckState& state, int partition, int first, int co
 
 io::Task<absl::Status> fetch_partition(CheckState& state, int partition) {
     int64_t offset = 0;
-    const int shard =
-        static_cast<int>(core::shard_for(state.options.topic, partition, state.client.shard_count())
-                             .value());
+    const int shard = static_cast<int>(
+        core::shard_for(state.options.topic, partition, state.client.shard_count()).value());
     for (;;) {
         kafka::FetchRequest request;
         request.max_wait_ms = 0;
         request.min_bytes = 1;
         request.max_bytes = 1 << 20;
-        request.topics.push_back(kafka::FetchRequest::FetchTopic{
-            .topic = state.options.topic,
-            .partitions = {kafka::FetchRequest::FetchPartition{.partition = partition,
-                                                               .current_leader_epoch = -1,
-                                                               .fetch_offset = offset,
-                                                               .last_fetched_epoch = -1,
-                                                               .log_start_offset = -1,
-                                                               .partition_max_bytes = 256 * 1024}}});
+        request.topics.push_back(
+            kafka::FetchRequest::FetchTopic{.topic = state.options.topic,
+                                            .partitions = {kafka::FetchRequest::FetchPartition{
+                                                .partition = partition,
+                                                .current_leader_epoch = -1,
+                                                .fetch_offset = offset,
+                                                .last_fetched_epoch = -1,
+                                                .log_start_offset = -1,
+                                                .partition_max_bytes = 256 * 1024}}});
         const std::vector<std::byte> frame = request_frame(request, 11, state.correlation++);
         absl::StatusOr<std::vector<std::byte>> response =
             co_await state.client.session(shard).call(frame);
@@ -183,10 +184,9 @@ io::Task<absl::Status> fetch_partition(CheckState& state, int partition) {
             }
             absl::Status walked = kafka::for_each_record(*batch, [&](const kafka::Record& record) {
                 const std::string value =
-                    record.value.has_value()
-                        ? std::string(reinterpret_cast<const char*>(record.value->data()),
-                                      record.value->size())
-                        : std::string();
+                    record.value.has_value() ? std::string(
+                        reinterpret_cast<const char*>(record.value->data()), record.value->size())
+                                             : std::string();
                 if (!state.seen.insert(value).second) {
                     ++state.duplicates;
                 }
@@ -211,12 +211,12 @@ io::Task<absl::Status> fetch_partition(CheckState& state, int partition) {
 io::Task<int> run_check(DatagramClient& client, const CheckOptions& options) {
     CheckState state(client, options);
     kafka::CreateTopicsRequest create;
-    create.topics.push_back(kafka::CreateTopicsRequest::CreatableTopic{
-        .name = options.topic,
-        .num_partitions = options.partitions,
-        .replication_factor = 1,
-        .assignments = {},
-        .configs = {}});
+    create.topics.push_back(
+        kafka::CreateTopicsRequest::CreatableTopic{.name = options.topic,
+                                                   .num_partitions = options.partitions,
+                                                   .replication_factor = 1,
+                                                   .assignments = {},
+                                                   .configs = {}});
     const std::vector<std::byte> create_frame = request_frame(create, 4, state.correlation++);
     absl::StatusOr<std::vector<std::byte>> created = co_await client.session(0).call(create_frame);
     if (!created.ok()) {
@@ -230,7 +230,8 @@ io::Task<int> run_check(DatagramClient& client, const CheckOptions& options) {
             co_await io::Reactor::current().yield();
         }
         const int count = std::min(options.batch, options.messages - first);
-        producers.spawn(produce_batch(state, (first / options.batch) % options.partitions, first, count));
+        producers.spawn(
+            produce_batch(state, (first / options.batch) % options.partitions, first, count));
     }
     co_await producers.wait_idle();
     const double produce_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -246,12 +247,13 @@ io::Task<int> run_check(DatagramClient& client, const CheckOptions& options) {
     for (int index = 0; all_back && index < options.messages; ++index) {
         all_back = state.seen.count(value_of(index)) == 1;
     }
-    std::printf("datagram-check: %s over %d shard(s): produced %d in %.3f s, fetched %d "
-                "(%d duplicates), retransmits %llu: %s\n",
-                options.client.transport.c_str(), client.shard_count(), state.produced, produce_s,
-                state.fetched, state.duplicates,
-                static_cast<unsigned long long>(client.stats().retransmits),
-                all_back ? "every message came back" : "MESSAGES MISSING");
+    std::printf(
+        "datagram-check: %s over %d shard(s): produced %d in %.3f s, fetched %d "
+        "(%d duplicates), retransmits %llu: %s\n",
+        options.client.transport.c_str(), client.shard_count(), state.produced, produce_s,
+        state.fetched, state.duplicates,
+        static_cast<unsigned long long>(client.stats().retransmits),
+        all_back ? "every message came back" : "MESSAGES MISSING");
     co_return all_back ? 0 : 1;
 }
 
@@ -260,11 +262,16 @@ io::Task<int> run_check(DatagramClient& client, const CheckOptions& options) {
 void report(const char* transport, std::vector<double>& rtts_us, int calls, double seconds,
             int inflight) {
     std::sort(rtts_us.begin(), rtts_us.end());
-    const auto at = [&](double q) { return rtts_us[static_cast<size_t>(q * (rtts_us.size() - 1))]; };
-    std::printf("ping %s: rtt p50 %.1f us, p99 %.1f us (%zu sequential); %d calls with %d in flight: "
-                "%.0f calls/s\n",
-                transport, at(0.5), at(0.99), rtts_us.size(), calls, inflight, calls / seconds);
+    const auto at = [&](double q) {
+        return rtts_us[static_cast<size_t>(q * (rtts_us.size() - 1))];
+    };
+    std::printf(
+        "ping %s: rtt p50 %.1f us, p99 %.1f us (%zu sequential); %d calls with %d in flight: "
+        "%.0f calls/s\n",
+        transport, at(0.5), at(0.99), rtts_us.size(), calls, inflight, calls / seconds);
 }
+
+constexpr int warmup_calls = 5'000;
 
 std::vector<std::byte> ping_frame() {
     kafka::ApiVersionsRequest request;
@@ -286,6 +293,8 @@ io::Task<int> run_ping(DatagramClient& client, const CheckOptions& options) {
     net::dpdk::ClientSession& session = client.session(0);
     std::vector<double> rtts_us;
     int failures = 0;
+    // Warm up first (caches, the peer's poll loop, a memif link just up): not measured.
+    co_await ping_loop(session, frame, warmup_calls, failures);
     for (int call = 0; call < options.ping; ++call) {
         const auto start = Clock::now();
         absl::StatusOr<std::vector<std::byte>> response = co_await session.call(frame);
@@ -314,10 +323,10 @@ io::Task<int> run_ping(DatagramClient& client, const CheckOptions& options) {
 // pipelined on one connection.
 int run_tcp_ping(const CheckOptions& options) {
     const std::vector<std::byte> body = ping_frame();
-    std::vector<std::byte> frame(4);
+    std::vector<std::byte> frame(4 + body.size());
     const uint32_t length = htonl(static_cast<uint32_t>(body.size()));
     std::memcpy(frame.data(), &length, 4);
-    frame.insert(frame.end(), body.begin(), body.end());
+    std::memcpy(frame.data() + 4, body.data(), body.size());
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -352,6 +361,12 @@ int run_tcp_ping(const CheckOptions& options) {
         }
         return true;
     };
+    for (int call = 0; call < warmup_calls; ++call) {
+        if (!exchange(1)) {
+            ::close(fd);
+            return 1;
+        }
+    }
     std::vector<double> rtts_us;
     for (int call = 0; call < options.ping; ++call) {
         const auto start = Clock::now();
@@ -413,6 +428,9 @@ int datagram_command(std::span<const std::string_view> args) {
             int port = 0;
             ok = parse_int(value, port) && port <= 65535;
             options.client.local_port = static_cast<uint16_t>(port);
+        } else if (flag == "--spin") {
+            ok = value == "true" || value == "false";
+            options.client.spin = value == "true";
         } else if (flag == "--topic") {
             options.topic = std::string(value);
         } else if (flag == "--partitions") {
@@ -431,8 +449,8 @@ int datagram_command(std::span<const std::string_view> args) {
             return usage_error(absl::StrCat("unknown flag ", base::to_absl(flag)));
         }
         if (!ok) {
-            return usage_error(absl::StrCat(base::to_absl(flag), ": bad value '",
-                                            base::to_absl(value), "'"));
+            return usage_error(
+                absl::StrCat(base::to_absl(flag), ": bad value '", base::to_absl(value), "'"));
         }
     }
     if (options.client.transport == "tcp") {

@@ -1,7 +1,8 @@
 // Reactor pollers (busy-polling): a poller runs once per loop turn and can wake a waiting
 // coroutine; idle spinning skips io_uring_enter(2) on most turns; a poller idle past the spin
 // budget makes the loop wait in the kernel with a growing, bounded timeout; completions still
-// arrive while pollers spin. Counted through ReactorStats, never timed.
+// arrive while pollers spin; pollers hear of each wait before it starts. Counted through
+// ReactorStats, never timed.
 #include <chrono>
 
 #include <gtest/gtest.h>
@@ -32,7 +33,10 @@ public:
         return false;
     }
 
+    void before_wait() override { ++before_waits; }
+
     uint64_t polls = 0;
+    uint64_t before_waits = 0;
     Notify done;
 
 private:
@@ -79,8 +83,10 @@ TEST(ReactorPoller, AnIdlePollerBacksOffIntoBoundedWaits) {
     reactor->add_poller(poller);
     reactor->block_on(wait_for(poller.done));
     reactor->remove_poller(poller);
-    // 8 spinning turns, then each idle turn is one wait (nothing is in flight to end it early).
+    // 8 spinning turns, then each idle turn is one wait (nothing is in flight to end it early),
+    // each announced to the poller first.
     EXPECT_EQ(reactor->stats().poll_waits, 20u - 1u);
+    EXPECT_EQ(poller.before_waits, 20u - 1u);
 }
 
 TEST(ReactorPoller, CompletionsArriveWhilePollersSpin) {
@@ -89,8 +95,7 @@ TEST(ReactorPoller, CompletionsArriveWhilePollersSpin) {
     reactor->add_poller(poller);
     const int result = reactor->block_on([]() -> Task<int> {
         co_await Reactor::current().sleep_for(std::chrono::microseconds(200));
-        co_return co_await Reactor::current().op(
-            [](io_uring_sqe* sqe) { io_uring_prep_nop(sqe); });
+        co_return co_await Reactor::current().op([](io_uring_sqe* sqe) { io_uring_prep_nop(sqe); });
     }());
     reactor->remove_poller(poller);
     EXPECT_EQ(result, 0);

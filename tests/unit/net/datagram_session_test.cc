@@ -187,8 +187,8 @@ TEST(DatagramSession, SmallCallsRoundTripInPlace) {
 
 TEST(DatagramSession, LargeRequestsAndResponsesAreFragmentedAndReassembled) {
     Harness harness;
-    const std::vector<Shape> shapes = {
-        {10'000, 10}, {10, 200'000}, {65'536, 65'536}, {1'444, 1'444}, {1'445, 1'445}, {12, 0}};
+    const std::vector<Shape> shapes = {{10'000, 10},   {10, 200'000},  {65'536, 65'536},
+                                       {1'444, 1'444}, {1'445, 1'445}, {12, 0}};
     const Outcome outcome = harness.run(shapes, 3);
     EXPECT_EQ(outcome.matched, static_cast<int>(shapes.size()));
     expect_each_executed_once(harness.handler, shapes.size());
@@ -216,8 +216,9 @@ void run_faulty(uint64_t seed) {
     std::vector<Shape> shapes;
     for (int index = 0; index < 150; ++index) {
         const bool big = random() % 5 == 0;
-        shapes.push_back(Shape{static_cast<uint32_t>(big ? 12 + random() % 20'000 : 12 + random() % 900),
-                               static_cast<uint32_t>(big ? random() % 30'000 : random() % 1'000)});
+        shapes.push_back(
+            Shape{static_cast<uint32_t>(big ? 12 + random() % 20'000 : 12 + random() % 900),
+                  static_cast<uint32_t>(big ? random() % 30'000 : random() % 1'000)});
     }
     ClientOptions client_options;
     client_options.retransmit_timeout = std::chrono::microseconds(200);
@@ -229,7 +230,8 @@ void run_faulty(uint64_t seed) {
     EXPECT_EQ(outcome.matched, static_cast<int>(shapes.size()));
     expect_each_executed_once(harness.handler, shapes.size());
     EXPECT_GT(harness.client->stats().retransmits, 0u);
-    EXPECT_GT(harness.server_faults->faults().dropped + harness.client_faults->faults().dropped, 0u);
+    EXPECT_GT(harness.server_faults->faults().dropped + harness.client_faults->faults().dropped,
+              0u);
     EXPECT_GT(harness.server->stats().duplicate_requests, 0u);
 }
 

@@ -91,8 +91,8 @@ TEST(DatagramControl, OpenSessionMessagesRoundTrip) {
     OpenSessionResponse response;
     response.shard = 1;
     response.shard_count = 2;
-    response.grant = SessionGrant{.session_id = 77, .credits = 32, .window = 16,
-                                  .datagram_bytes_max = 1472};
+    response.grant =
+        SessionGrant{.session_id = 77, .credits = 32, .window = 16, .datagram_bytes_max = 1472};
     response.server = Endpoint{.ipv4 = 0x7f000101, .port = 9100};
     response.mac = std::string("\x02\x00\x00\x00\x00\x01", 6);
     kafka::Writer writer;
