@@ -27,6 +27,8 @@ from harness import LOOPBACK, CheckFailed, check, check_eq  # noqa: E402
 RINGLOG = os.environ.get("RINGLOG_CLI", "")
 EAL = "--no-huge -m 256 --no-pci --no-shconf --no-telemetry"
 MESSAGES = 20_000
+# Small segments: the default 1 GiB is preallocated (and zero-filled) per partition.
+SMALL = ["--durability", "none", "--segment-bytes", str(8 << 20)]
 
 
 def datagram_check(broker, *flags, timeout=120.0):
@@ -45,7 +47,7 @@ def expect_all_back(rc, output, what):
 
 def case_udp(ctx):
     udp_port = harness.free_port_block(2)
-    broker = ctx.broker(shards=2, extra_args=["--udp-port", str(udp_port), "--durability", "none"])
+    broker = ctx.broker(shards=2, extra_args=["--udp-port", str(udp_port)] + SMALL)
     rc, output = datagram_check(broker, "--transport", "udp", "--messages", str(MESSAGES), "--partitions", "4",
                                 "--topic", "over-udp")
     expect_all_back(rc, output, "kernel UDP, 2 shards")
@@ -60,7 +62,7 @@ def case_udp(ctx):
 
 
 def case_control_request(ctx):
-    broker = ctx.broker(shards=1)  # no datagram transport
+    broker = ctx.broker(shards=1, extra_args=SMALL)  # no datagram transport
     with kw.Connection(LOOPBACK, broker.port, 10.0) as c:
         keys = c.api_versions(0)["api_keys"]
         check(10000 not in keys, "ApiVersions advertises the private key 10000")
@@ -85,8 +87,8 @@ def case_dpdk_memif(ctx):
         print("  skip ringlog was built without DPDK")
         return
     socket_path = os.path.join(ctx.scratch, "memif.sock")
-    broker = ctx.broker(shards=1, extra_args=[
-        "--durability", "none", "--datagram-host", "127.0.1.1",
+    broker = ctx.broker(shards=1, extra_args=SMALL + [
+        "--datagram-host", "127.0.1.1",
         "--dpdk", "%s --vdev=net_memif0,role=server,socket=%s" % (EAL, socket_path)])
     rc, output = datagram_check(broker, "--transport", "dpdk", "--local-ip", "127.0.1.2",
                                 "--dpdk", "%s --vdev=net_memif0,role=client,socket=%s" % (EAL, socket_path),
