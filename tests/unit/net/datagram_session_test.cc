@@ -181,7 +181,8 @@ TEST(DatagramSession, SmallCallsRoundTripInPlace) {
     EXPECT_EQ(outcome.matched, 100);
     expect_each_executed_once(harness.handler, 100);
     EXPECT_EQ(harness.server->stats().requests_in_place, 100u);
-    EXPECT_EQ(harness.client->stats().retransmits, 0u);
+    // (No check that nothing was retransmitted: a 1 ms timer may fire on a slow machine even
+    // here, and the cache answers it; exactly-once is what must hold.)
     EXPECT_EQ(harness.server_io.held(), 0u);  // every received buffer went back
 }
 
