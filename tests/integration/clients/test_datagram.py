@@ -7,9 +7,9 @@ client (`ringlog datagram-check`):
 - the control request: ApiVersions over TCP never advertises its private key 10000; a broker
   without a datagram transport answers it with an error (the client says so and exits 1), and
   its TCP connection stays usable;
-- DPDK (skipped where ringlog was built without it): the broker as memif server, the client as
-  memif client in another process, over a shared-memory socket, without hugepages; 20,000
-  messages produced and fetched back.
+- DPDK (skipped where ringlog was built without it): the broker (2 shards, one memif port
+  each) as memif server, the client as memif client in another process, over shared-memory
+  sockets, without hugepages; 20,000 messages produced and fetched back.
 """
 
 import os
@@ -86,14 +86,16 @@ def case_dpdk_memif(ctx):
     if not dpdk_built():
         print("  skip ringlog was built without DPDK")
         return
-    socket_path = os.path.join(ctx.scratch, "memif.sock")
-    broker = ctx.broker(shards=1, extra_args=SMALL + [
-        "--datagram-host", "127.0.1.1",
-        "--dpdk", "%s --vdev=net_memif0,role=server,socket=%s" % (EAL, socket_path)])
+    # One DPDK port per shard: memif i joins the broker's shard i and the client's port i.
+    sockets = [os.path.join(ctx.scratch, "memif%d.sock" % i) for i in range(2)]
+    server_vdevs = " ".join("--vdev=net_memif%d,role=server,socket=%s" % (i, p) for i, p in enumerate(sockets))
+    client_vdevs = " ".join("--vdev=net_memif%d,role=client,socket=%s" % (i, p) for i, p in enumerate(sockets))
+    broker = ctx.broker(shards=2, extra_args=SMALL + [
+        "--datagram-host", "127.0.1.1", "--dpdk", "%s %s" % (EAL, server_vdevs)])
     rc, output = datagram_check(broker, "--transport", "dpdk", "--local-ip", "127.0.1.2",
-                                "--dpdk", "%s --vdev=net_memif0,role=client,socket=%s" % (EAL, socket_path),
+                                "--dpdk", "%s %s" % (EAL, client_vdevs),
                                 "--messages", str(MESSAGES), "--partitions", "4", "--topic", "over-memif")
-    expect_all_back(rc, output, "DPDK memif, broker and client in two processes")
+    expect_all_back(rc, output, "DPDK memif, 2 shards, broker and client in two processes")
     broker.stop()
 
 
