@@ -58,7 +58,23 @@ io::Task<void> ServerEndpoint::stop() {
     tx_.flush();
 }
 
+void ServerEndpoint::expire_idle_sessions() {
+    const auto now = reactor_.now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        const Session& session = *it->second;
+        if (session.executing == 0 && now - session.last_heard >= options_.session_idle_timeout) {
+            ++stats_.sessions_expired;
+            sessions_.erase(it++);
+        } else {
+            ++it;
+        }
+    }
+}
+
 absl::StatusOr<SessionGrant> ServerEndpoint::open_session(uint32_t client_datagram_bytes_max) {
+    if (sessions_.size() >= options_.sessions_max) {
+        expire_idle_sessions();
+    }
     if (sessions_.size() >= options_.sessions_max) {
         return absl::ResourceExhaustedError(
             absl::StrCat("datagram sessions: all ", options_.sessions_max, " in use"));
@@ -73,6 +89,7 @@ absl::StatusOr<SessionGrant> ServerEndpoint::open_session(uint32_t client_datagr
     session->id = next_session_id_++;
     session->payload_bytes_max = datagram_bytes - static_cast<uint32_t>(PacketHeader::wire_bytes);
     session->slots.resize(options_.window);
+    session->last_heard = reactor_.now();
     SessionGrant grant;
     grant.session_id = session->id;
     grant.credits = options_.credits;
@@ -84,6 +101,9 @@ absl::StatusOr<SessionGrant> ServerEndpoint::open_session(uint32_t client_datagr
 
 bool ServerEndpoint::poll() {
     const size_t count = io_.receive(received_);
+    if (count > 0) {
+        now_ = reactor_.now();
+    }
     for (size_t index = 0; index < count; ++index) {
         bool keep = false;
         on_packet(received_[index], keep);
@@ -107,6 +127,7 @@ void ServerEndpoint::on_packet(const ReceivedPacket& packet, bool& keep) {
         return;
     }
     Session& session = *found->second;
+    session.last_heard = now_;
     switch (header->type) {
         case PacketType::request:
             on_request(session, *header, packet, keep);
@@ -155,6 +176,7 @@ void ServerEndpoint::on_request(Session& session, const PacketHeader& header,
             // The common case: parse the request where it was received, holding the buffer (an
             // mbuf, a socket slot) until the handler is done with it.
             slot.state = SlotState::executing;
+            ++session.executing;
             keep = true;
             ++stats_.requests_in_place;
             tasks_.spawn(execute(session, slot, header.sequence, payload, packet));
@@ -184,6 +206,7 @@ void ServerEndpoint::on_request(Session& session, const PacketHeader& header,
             }
             if (slot.fragments_held == slot.fragment_count) {
                 slot.state = SlotState::executing;
+                ++session.executing;
                 tasks_.spawn(
                     execute(session, slot, header.sequence, Bytes(slot.assembly), std::nullopt));
             }
@@ -271,6 +294,7 @@ void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Res
     slot.assembly = {};  // a multi-fragment request's copy is done with
     slot.have = {};
     slot.state = SlotState::done;
+    --session.executing;
     ++stats_.requests_executed;
     send_response(session, slot, 0, slot.client);
 }

@@ -7,6 +7,7 @@
 // unasked: every packet it sends answers one the client sent, so the client alone keeps timers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,7 +30,11 @@ namespace ringlog::net::dpdk {
 struct ServerOptions {
     uint32_t window = 32;        // requests in flight per session; the cache has that many
     uint32_t credits = 32;       // packets a client may have unanswered per session
-    size_t sessions_max = 1024;  // sessions per endpoint; opening more is kResourceExhausted
+    size_t sessions_max = 1024;  // sessions per endpoint; see session_idle_timeout
+    // When the table is full, opening a session first closes those that sent nothing for this
+    // long and have no request executing; only if none qualifies is it kResourceExhausted.
+    // Clients that went away without a word (there is no close message) free their slot so.
+    std::chrono::nanoseconds session_idle_timeout = std::chrono::seconds(60);
     size_t message_bytes_max = 16 * 1024 * 1024;  // a larger request is dropped unanswered
     uint32_t session_id_base = 1;  // ids count up from here (shards use disjoint ranges)
     size_t receive_burst = 32;
@@ -44,9 +49,10 @@ struct ServerStats {
     uint64_t fragments_sent = 0;      // response fragments
     uint64_t acks_sent = 0;
     uint64_t pulls = 0;
-    uint64_t dropped_unknown = 0;  // no such session, or not our protocol
-    uint64_t dropped_stale = 0;    // for a sequence number the cache has moved past
-    uint64_t dropped_busy = 0;     // a new request for a slot still executing
+    uint64_t dropped_unknown = 0;   // no such session, or not our protocol
+    uint64_t dropped_stale = 0;     // for a sequence number the cache has moved past
+    uint64_t dropped_busy = 0;      // a new request for a slot still executing
+    uint64_t sessions_expired = 0;  // closed for idleness to make room
 };
 
 // Contract: created, started, stopped and destroyed on the reactor's thread; the PacketIo and
@@ -104,8 +110,12 @@ private:
     struct Session {
         uint32_t id = 0;
         uint32_t payload_bytes_max = 0;  // per fragment, both ways
+        std::chrono::steady_clock::time_point last_heard;
+        uint32_t executing = 0;  // slots in SlotState::executing
         std::vector<Slot> slots;
     };
+
+    void expire_idle_sessions();
 
     void on_packet(const ReceivedPacket& packet, bool& keep);
     void on_request(Session& session, const PacketHeader& header, const ReceivedPacket& packet,
@@ -125,6 +135,7 @@ private:
     absl::flat_hash_map<uint32_t, std::unique_ptr<Session>> sessions_;
     uint32_t next_session_id_;
     std::vector<ReceivedPacket> received_;
+    std::chrono::steady_clock::time_point now_;  // once per poll
     TxBatch tx_;
     io::TaskGroup tasks_;
     bool polling_ = false;

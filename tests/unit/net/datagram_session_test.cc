@@ -279,6 +279,23 @@ TEST(DatagramSession, PacketsForUnknownSessionsAreDropped) {
     EXPECT_EQ(harness.server->stats().dropped_unknown, 1u);
 }
 
+TEST(DatagramSession, AFullTableClosesIdleSessionsToMakeRoom) {
+    ServerOptions server_options;
+    server_options.sessions_max = 1;  // the harness's own session fills it
+    server_options.session_idle_timeout = std::chrono::hours(1);
+    {
+        Harness harness(std::nullopt, ClientOptions{}, server_options);
+        EXPECT_EQ(harness.server->open_session(1472).status().code(),
+                  absl::StatusCode::kResourceExhausted);
+        EXPECT_EQ(harness.server->session_count(), 1u);
+    }
+    server_options.session_idle_timeout = std::chrono::nanoseconds(0);
+    Harness harness(std::nullopt, ClientOptions{}, server_options);
+    EXPECT_TRUE(harness.server->open_session(1472).ok());  // the idle one made room
+    EXPECT_EQ(harness.server->stats().sessions_expired, 1u);
+    EXPECT_EQ(harness.server->session_count(), 1u);
+}
+
 TEST(DatagramWire, HeaderRoundTripsAndRejectsContradictions) {
     PacketHeader header;
     header.type = PacketType::response;
