@@ -13,10 +13,12 @@
 
 #include <absl/strings/str_cat.h>
 
+#include "core/datagram_server.h"
 #include "core/kafka_server.h"
 #include "core/metrics/metrics_server.h"
 #include "io/base/limits.h"
 #include "io/base/status_macros.h"
+#include "net/dpdk/dpdk_port.h"
 #include "net/tcp/listener.h"
 
 namespace ringlog::core {
@@ -107,12 +109,22 @@ absl::Status Broker::start() {
     if (shard_count <= 0) {
         shard_count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     }
+    if (!config_.dpdk_eal_args.empty()) {
+        // Before the shards exist: EAL starts its own threads and owns the ports from here.
+        RL_RETURN_IF_ERROR(net::dpdk::init_eal(config_.dpdk_eal_args));
+        if (net::dpdk::dpdk_port_count() < static_cast<uint16_t>(shard_count)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "--dpdk: ", shard_count, " shards need as many DPDK ports (one each), EAL has ",
+                net::dpdk::dpdk_port_count()));
+        }
+    }
     shards_ = std::make_unique<ShardSet>(ShardSetOptions{.shard_count = shard_count});
     RL_RETURN_IF_ERROR(shards_->start());
     started_ = true;
     locals_.resize(static_cast<size_t>(shard_count));
     tail_pools_.resize(static_cast<size_t>(shard_count));
     servers_.resize(static_cast<size_t>(shard_count));
+    datagram_servers_.resize(static_cast<size_t>(shard_count));
 
     // 1. Each shard's state, made on its own thread (its file system uses its reactor).
     absl::Status status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
@@ -184,6 +196,13 @@ absl::Status Broker::start() {
         });
         served.get_future().wait();
     }
+    // 5. The datagram transport, whose sessions are opened through the listeners.
+    if (status.ok() && datagram_enabled(config_)) {
+        status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+            datagram_servers_[shard.id().value()] = std::make_unique<DatagramServer>(*this, shard);
+            return datagram_servers_[shard.id().value()]->start();
+        });
+    }
     if (!status.ok()) {
         (void)stop();
         return status;
@@ -201,20 +220,26 @@ absl::Status Broker::stop() {
     if (!started_) {
         return absl::OkStatus();
     }
-    // Listeners and connections first, so no request starts while the logs close.
+    // Listeners, datagram endpoints and connections first, so no request starts while the logs
+    // close.
     (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        return [](std::unique_ptr<KafkaServer>& server,
-                  std::unique_ptr<MetricsServer>* metrics) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<KafkaServer>& server, std::unique_ptr<MetricsServer>* metrics,
+                  std::unique_ptr<DatagramServer>& datagram) -> io::Task<absl::Status> {
             if (metrics != nullptr && *metrics != nullptr) {
                 co_await (*metrics)->stop();
                 metrics->reset();
+            }
+            if (datagram != nullptr) {
+                co_await datagram->stop();
+                datagram.reset();
             }
             if (server != nullptr) {
                 co_await server->stop();
                 server.reset();
             }
             co_return absl::OkStatus();
-        }(servers_[shard.id().value()], shard.id() == controller_shard ? &metrics_ : nullptr);
+        }(servers_[shard.id().value()], shard.id() == controller_shard ? &metrics_ : nullptr,
+                                                             datagram_servers_[shard.id().value()]);
     });
     const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {

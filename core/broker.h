@@ -1,7 +1,9 @@
 // Broker: the whole ringlogd process. It starts the shards, builds each shard's state and
-// server, loads the topics through the controller, and stops everything in order on request:
-// listeners first, then connections (their requests finish), then the logs (synced), then the
-// shard threads. main() drives it from outside the shards; everything else runs on them.
+// server, loads the topics through the controller, starts the datagram transport (if
+// configured) after the TCP listeners, and stops everything in order on request: listeners
+// and datagram endpoints first, then connections (their requests finish), then the logs
+// (synced), then the shard threads. main() drives it from outside the shards; everything else runs
+// on them.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 
 namespace ringlog::core {
 
+class DatagramServer;
 class KafkaServer;
 class MetricsServer;
 
@@ -81,6 +84,13 @@ public:
 
     const std::string& cluster_id() const { return cluster_id_; }
 
+    // The datagram transport of `shard` (nullptr when it has none), for code running there.
+    DatagramServer* datagram_server_of(ShardId shard) {
+        RL_DASSERT(Shard::current().id() == shard);
+        return shard.value() < datagram_servers_.size() ? datagram_servers_[shard.value()].get()
+                                                        : nullptr;
+    }
+
 private:
     // Runs fn on every shard at once and waits (on the calling, non-shard thread) for all of
     // them; the first failure is returned.
@@ -96,6 +106,7 @@ private:
     std::vector<std::unique_ptr<io::BufferPool>> tail_pools_;
     std::vector<std::unique_ptr<ShardLocal>> locals_;
     std::vector<std::unique_ptr<KafkaServer>> servers_;
+    std::vector<std::unique_ptr<DatagramServer>> datagram_servers_;
     std::unique_ptr<Controller> controller_;
     std::unique_ptr<MetricsServer> metrics_;  // on the controller shard
     std::unique_ptr<ProducerIds> producer_ids_;

@@ -186,6 +186,38 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<size_t>(n, v, 1024 * 1024, c.tail_memory_bytes);
      }},
+    {"datagram-host",
+     "IPv4 address of the datagram transport: bound by --udp-port, owned on the DPDK port by "
+     "--dpdk (default 127.0.0.1)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.datagram_host = std::string(v);
+         return absl::OkStatus();
+     }},
+    {"udp-port",
+     "serve Kafka requests over the datagram protocol on kernel UDP, shard i on this port + i "
+     "(default 0: off)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         RL_RETURN_IF_ERROR(parse_int(n, v, 0, c.udp_port));
+         return c.udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
+    {"dpdk",
+     "serve the datagram protocol over DPDK, starting EAL with these arguments (quoted), shard "
+     "i on DPDK port i (default empty: off)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.dpdk_eal_args = std::string(v);
+         return absl::OkStatus();
+     }},
+    {"dpdk-udp-port", "the UDP port of the datagram protocol on the DPDK ports (default 9100)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         RL_RETURN_IF_ERROR(parse_int(n, v, 1, c.dpdk_udp_port));
+         return c.dpdk_udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
+    {"dpdk-peer-mac",
+     "Ethernet address for frames to peers not yet heard from (default: broadcast)",
+     [](BrokerConfig& c, std::string_view, std::string_view v) {
+         c.dpdk_peer_mac = std::string(v);
+         return absl::OkStatus();
+     }},
 };
 
 absl::Status apply_file(BrokerConfig& config, const std::string& path) {
@@ -261,6 +293,10 @@ absl::StatusOr<BrokerConfig> parse_broker_config(std::span<const std::string_vie
         if (name != "config") {
             RL_RETURN_IF_ERROR(apply_broker_setting(config, name, value));
         }
+    }
+    if (config.udp_port != 0 && !config.dpdk_eal_args.empty()) {
+        return absl::InvalidArgumentError(
+            "--udp-port and --dpdk: the datagram transport runs over one of them, not both");
     }
     return config;
 }

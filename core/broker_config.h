@@ -36,6 +36,16 @@ struct BrokerConfig {
     int64_t cleaner_interval_ms = 15'000;
     uint64_t cleaner_io_bytes_per_sec = 64ULL * 1024 * 1024;
     LogConfig log;  // defaults for every partition's log
+
+    // The datagram transport (net/dpdk/README.md), beside the TCP listener: kernel UDP when
+    // udp_port is set (shard i on udp_port + i), DPDK when dpdk_eal_args is (shard i on DPDK
+    // port i, UDP port dpdk_udp_port), never both. Clients open sessions through the Kafka
+    // listener (net/dpdk/control.h).
+    std::string datagram_host = "127.0.0.1";  // IPv4 address bound (UDP) or owned (DPDK)
+    int udp_port = 0;                         // 0: no kernel UDP transport
+    std::string dpdk_eal_args;                // empty: no DPDK transport
+    int dpdk_udp_port = 9100;
+    std::string dpdk_peer_mac;  // where frames to unknown peers go; empty: broadcast
 };
 
 // Parses argv-style arguments (without the program name). `--config FILE` is read first and

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/api/handlers.h"
+#include "net/dpdk/control.h"
 
 namespace ringlog::core {
 
@@ -17,6 +18,10 @@ io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const
     if (!decoded.ok()) {
         context.close_connection(decoded);
         co_return std::nullopt;
+    }
+    if (header.request_api_key == net::dpdk::open_session_api_key
+        && header.request_api_version == net::dpdk::open_session_api_version) {
+        co_return co_await api::handle_open_datagram_session(context, reader);
     }
     const net::kafka::ApiVersionRange* served = api::find_served_api(header.request_api_key);
     const bool version_served = served != nullptr

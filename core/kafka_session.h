@@ -3,6 +3,9 @@
 // (core/api/). An ApiVersions request of an unknown version gets error 35 in a v0 body, as
 // clients expect; any other request this broker cannot parse ends the connection with a log
 // line, which is what Kafka does too: there is no response shape to carry the error.
+// The same session serves datagram requests (core/datagram_server.h) without a connection:
+// attach() is never called, and "closing" only logs. One private request outside Kafka's
+// keys, 10000, opens a datagram session (net/dpdk/control.h).
 #pragma once
 
 #include <optional>

@@ -36,7 +36,8 @@ bool transient(int result) {
 
 }  // namespace
 
-Reactor::Reactor(ReactorOptions options) : options_(options), owner_(std::this_thread::get_id()) {}
+Reactor::Reactor(ReactorOptions options)
+    : options_(options), owner_(std::this_thread::get_id()), poll_wait_(options.poll_wait_min) {}
 
 absl::StatusOr<std::unique_ptr<Reactor>> Reactor::create(ReactorOptions options) {
     RL_ASSERT(options.entries > 0);
@@ -103,7 +104,15 @@ void Reactor::run_until_done(std::coroutine_handle<> task) {
         if (task.done()) {
             break;
         }
-        enter(/*wait=*/ready_.empty());
+        if (pollers_.empty()) {
+            enter(/*wait=*/ready_.empty());
+        } else if (run_pollers() || !ready_.empty()) {
+            idle_turns_ = 0;
+            poll_wait_ = options_.poll_wait_min;
+            enter(/*wait=*/false);
+        } else {
+            idle_turn();
+        }
     }
     // Hand the kernel what the last turn queued, so background I/O is not left sitting in the
     // submission queue until the next block_on.
@@ -180,6 +189,58 @@ void Reactor::enter(bool wait) {
     }
     ++stats_.enters;
     RL_ASSERT(result >= 0 || transient(result), "io_uring_enter: %d", result);
+}
+
+void Reactor::add_poller(Poller& poller) {
+    RL_DASSERT(std::find(pollers_.begin(), pollers_.end(), &poller) == pollers_.end());
+    pollers_.push_back(&poller);
+    idle_turns_ = 0;
+    poll_wait_ = options_.poll_wait_min;
+}
+
+void Reactor::remove_poller(Poller& poller) {
+    const auto found = std::find(pollers_.begin(), pollers_.end(), &poller);
+    RL_ASSERT(found != pollers_.end(), "remove_poller: not registered");
+    pollers_.erase(found);
+}
+
+bool Reactor::run_pollers() {
+    bool busy = false;
+    // By index: a poller may remove itself (or add another) while it runs.
+    for (size_t index = 0; index < pollers_.size(); ++index) {
+        ++stats_.polls;
+        if (pollers_[index]->poll()) {
+            ++stats_.polls_busy;
+            busy = true;
+        }
+    }
+    return busy;
+}
+
+// A turn in which nothing ran and no poller found work. Spinning, only SQEs queued (or every
+// 16th turn, to collect completions: with DEFER_TASKRUN they are posted only when we enter)
+// are worth a system call; after poll_spin_turns such turns, wait in the kernel for a
+// completion or the back-off time, whichever comes first.
+void Reactor::idle_turn() {
+    if (idle_turns_ < options_.poll_spin_turns) {
+        ++idle_turns_;
+        if (io_uring_sq_ready(&ring_) > 0 || idle_turns_ % 16 == 0) {
+            enter(/*wait=*/false);
+        }
+        return;
+    }
+    for (size_t index = 0; index < pollers_.size(); ++index) {
+        pollers_[index]->before_wait();
+    }
+    __kernel_timespec timeout{};
+    timeout.tv_sec = poll_wait_.count() / 1'000'000'000;
+    timeout.tv_nsec = poll_wait_.count() % 1'000'000'000;
+    io_uring_cqe* cqe = nullptr;
+    ++stats_.enters;
+    ++stats_.poll_waits;
+    const int result = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &timeout, nullptr);
+    RL_ASSERT(result >= 0 || result == -ETIME || transient(result), "io_uring_enter: %d", result);
+    poll_wait_ = std::min(poll_wait_ * 2, options_.poll_wait_max);
 }
 
 absl::Status Reactor::register_buffers(BufferPool& pool) {

@@ -5,7 +5,7 @@ set -euo pipefail
 
 ringlog_packages=(
     build-essential cmake ninja-build pkg-config git
-    liburing-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+    liburing-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libdpdk-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
     clang clang-format libclang-rt-14-dev
     python3

@@ -24,6 +24,8 @@ const net::kafka::ApiVersionRange* find_served_api(int16_t api_key);
 Reply unsupported_api_versions(const RequestContext& context);
 
 io::Task<Reply> handle_api_versions(RequestContext& context, net::kafka::Reader& body);
+// Private key 10000 (net/dpdk/control.h), outside the served-API table and never advertised.
+io::Task<Reply> handle_open_datagram_session(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_metadata(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_fetch(RequestContext& context, net::kafka::Reader& body);

@@ -11,4 +11,8 @@ namespace ringlog::tools {
 // CRC; exits 1 if anything is corrupt.
 int dump_command(std::span<const std::string_view> args);
 
+// ringlog datagram-check --bootstrap HOST:PORT ...: produce and fetch through the datagram
+// transport (udp or dpdk) and check every message comes back; --ping N measures round trips.
+int datagram_command(std::span<const std::string_view> args);
+
 }  // namespace ringlog::tools

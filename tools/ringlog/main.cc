@@ -16,6 +16,10 @@ struct Command {
 constexpr Command commands[] = {
     {"dump", "dump PATH...   print a segment's batches or an index's entries; verify CRCs",
      ringlog::tools::dump_command},
+    {"datagram-check",
+     "datagram-check --bootstrap HOST:PORT [--transport udp|dpdk|tcp] ...   produce and consume "
+     "over the datagram transport; --ping N measures round trips",
+     ringlog::tools::datagram_command},
 };
 
 int usage(FILE* out) {

@@ -37,6 +37,25 @@ TEST(BrokerConfig, ReadsTheFixedFlagNamesInBothSpellings) {
     EXPECT_FALSE(config->auto_create_topics);
 }
 
+TEST(BrokerConfig, DatagramTransportFlags) {
+    auto config = parse({"--dpdk", "--no-huge -m 256 --no-pci --vdev=net_memif0,role=server",
+                         "--datagram-host", "127.0.1.1", "--dpdk-udp-port", "9300",
+                         "--dpdk-peer-mac", "02:00:00:00:00:01"});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->dpdk_eal_args, "--no-huge -m 256 --no-pci --vdev=net_memif0,role=server");
+    EXPECT_EQ(config->datagram_host, "127.0.1.1");
+    EXPECT_EQ(config->dpdk_udp_port, 9300);
+    EXPECT_EQ(config->dpdk_peer_mac, "02:00:00:00:00:01");
+    EXPECT_EQ(config->udp_port, 0);
+    auto udp = parse({"--udp-port", "9200"});
+    ASSERT_TRUE(udp.ok()) << udp.status();
+    EXPECT_EQ(udp->udp_port, 9200);
+    EXPECT_TRUE(udp->dpdk_eal_args.empty());
+    auto both = parse({"--udp-port", "9200", "--dpdk", "--no-pci"});
+    EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(parse({"--udp-port", "70000"}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(BrokerConfig, FlagsOverrideTheConfigFile) {
     const auto path = std::filesystem::temp_directory_path() / "ringlog-config-test.conf";
     {
