@@ -11,4 +11,10 @@ namespace ringlog::tools {
 // CRC; exits 1 if anything is corrupt.
 int dump_command(std::span<const std::string_view> args);
 
+// ringlog bench [produce|consume|e2e] [flags]: the load generator (tools/ringlog/bench/).
+int bench_command(std::span<const std::string_view> args);
+
+// ringlog probe [flags]: measures the machine's limits (disk and loopback TCP).
+int probe_command(std::span<const std::string_view> args);
+
 }  // namespace ringlog::tools
