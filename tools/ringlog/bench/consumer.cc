@@ -2,6 +2,7 @@
 #include "tools/ringlog/bench/consumer.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <absl/strings/str_cat.h>
 
@@ -74,6 +75,10 @@ io::Task<absl::Status> FetchConnection::run() {
     RL_ASSERT(connection_ != nullptr);
     int32_t correlation_id = 0;
     absl::Status status;
+    const int64_t wait = context_.start_ns - steady_now_ns();
+    if (wait > 0) {
+        co_await reactor_.sleep_for(std::chrono::nanoseconds(wait));
+    }
     while (!finished(steady_now_ns())) {
         for (size_t i = 0; i < partitions_.size(); ++i) {
             request_.topics[0].partitions[i].fetch_offset = offsets_[i];

@@ -247,9 +247,9 @@ absl::Status probe_tcp(const ProbeOptions& options, ProbeResult& result) {
         ::close(listener);
         return sender.status();
     }
-    result.tcp_mb_per_sec = static_cast<double>(received.load()) / 1e3
+    // Bytes per ns x 1e3 = MB/s.
+    result.tcp_mb_per_sec = static_cast<double>(received.load()) * 1e3
                             / static_cast<double>(std::max<int64_t>(1, last_ns - first_ns));
-    result.tcp_mb_per_sec *= 1;  // bytes per ns x 1e3 = MB/s
     // Ping-pong: 64 B each way, the echo on another thread (so on another CPU when one is free).
     constexpr size_t message_bytes = 64;
     std::thread echo([&] {

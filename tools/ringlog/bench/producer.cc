@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <absl/strings/str_cat.h>
+
 #include "io/task_group.h"
 #include "tools/ringlog/bench/kafka_client.h"
 
@@ -78,7 +80,7 @@ io::Task<absl::Status> ProducerConnection::run() {
     work_.notify_all();
     connection_->close();
     co_await receiver.wait_idle();
-    co_return status_;
+    co_return status_.ok() ? refused_ : status_;
 }
 
 io::Task<void> ProducerConnection::send_loop() {
@@ -94,6 +96,8 @@ io::Task<void> ProducerConnection::send_loop() {
     if (message_limit_ > 0) {
         index_end = std::min(index_end, message_limit_);
     }
+    // Every worker starts at the same moment, a little after the barrier.
+    co_await sleep_until(context_.start_ns);
     while (!failed_) {
         if (count_ == slots_.size()) {
             co_await slot_freed_.wait();
@@ -269,6 +273,11 @@ void ProducerConnection::complete_front(const net::kafka::ProduceResponse* respo
                 }
             }
         } else {
+            if (refused_.ok()) {
+                // The first refusal is reported; the run goes on, counting what fails.
+                refused_ = absl::FailedPreconditionError(absl::StrCat(
+                    "produce to partition ", slot.batch_partitions[j], ": Kafka error ", error));
+            }
             recorder_.failed += count;
             recorder_.second.failed += count;
             recorder_.measured.failed += count;

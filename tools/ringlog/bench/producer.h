@@ -87,6 +87,7 @@ private:
     bool sender_done_ = false;
     bool failed_ = false;
     absl::Status status_;
+    absl::Status refused_;  // the first error code a response carried
     net::kafka::ProduceResponse response_;
     io::Notify slot_freed_;
     io::Notify work_;
