@@ -102,6 +102,11 @@ io::Task<absl::Status> create_topic(KafkaClient& client, const BenchOptions& opt
     request.topics.back().name = options.topic;
     request.topics.back().num_partitions = options.partitions;
     request.topics.back().replication_factor = 1;
+    for (const auto& [name, value] : options.topic_configs) {
+        request.topics.back().configs.emplace_back();
+        request.topics.back().configs.back().name = name;
+        request.topics.back().configs.back().value = value;
+    }
     request.timeout_ms = 30000;
     net::kafka::CreateTopicsResponse response;
     RL_CO_RETURN_IF_ERROR(co_await client.call(request, version, response));

@@ -15,6 +15,7 @@ const char* const bench_usage =
     "  --bootstrap HOST:PORT   a broker to ask for metadata (127.0.0.1:9092)\n"
     "  --topic NAME            created if missing (ringlog-bench)\n"
     "  --partitions N          partitions of a created topic (1)\n"
+    "  --topic-config K=V      a config of a created topic (repeatable), e.g. segment.bytes=N\n"
     "  --msg-size BYTES        message value size (1024)\n"
     "  --batch-size BYTES      batch size; a batch holds BYTES / msg-size messages (65536)\n"
     "  --linger-us US          with --rate: how long a partial batch may wait (1000)\n"
@@ -114,6 +115,13 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
         } else if (flag == "--topic") {
             options.topic = std::string(value);
             ok = !value.empty();
+        } else if (flag == "--topic-config") {
+            const size_t equals_at = value.find('=');
+            ok = equals_at != std::string_view::npos && equals_at > 0;
+            if (ok) {
+                options.topic_configs.emplace_back(std::string(value.substr(0, equals_at)),
+                                                   std::string(value.substr(equals_at + 1)));
+            }
         } else if (flag == "--partitions") {
             ok = parse_int(value, options.partitions) && options.partitions >= 1;
         } else if (flag == "--msg-size") {

@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <absl/status/statusor.h>
 
@@ -20,7 +22,9 @@ struct BenchOptions {
     std::string bootstrap_host = "127.0.0.1";
     uint16_t bootstrap_port = 9092;
     std::string topic = "ringlog-bench";
-    int32_t partitions = 1;            // created with this many when the topic is missing
+    int32_t partitions = 1;  // created with this many when the topic is missing
+    // Topic configs (name, value) for a created topic, e.g. segment.bytes.
+    std::vector<std::pair<std::string, std::string>> topic_configs;
     size_t msg_bytes = 1024;           // value size of each message
     size_t batch_bytes = 64 * 1024;    // a batch holds batch_bytes / msg_bytes messages (>= 1)
     int64_t linger_us = 1000;          // --rate only: how long a partial batch may wait
