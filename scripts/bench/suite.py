@@ -196,6 +196,36 @@ class Suite:
         self.runs[name] = data
         return data
 
+    def produce_then_consume(self, broker, name, msg_size, flags):
+        """A closed-loop acks=1 produce into a topic kept for a consume run from the earliest
+        offset, which reads back every message; returns the consume run."""
+        self.check_disk()
+        self.topic_index += 1
+        topic = "bench-%d-%s" % (self.topic_index, name)
+        json_path = os.path.join(self.out, "runs", name + "_fill.json")
+        self.run([self.ringlog, "bench", "produce", "--bootstrap", broker.bootstrap, "--topic", topic, "--partitions",
+                  str(self.args.partitions), "--topic-config", "segment.bytes=%d" % self.args.segment_bytes,
+                  "--acks", "1", "--msg-size", str(msg_size), "--duration", str(self.args.duration), "--warmup", "0",
+                  "--json", json_path, "--quiet"] + flags)
+        with open(json_path) as f:
+            count = json.load(f)["acked"]
+        consume_json = os.path.join(self.out, "runs", name + ".json")
+        result = self.run([self.ringlog, "bench", "consume", "--bootstrap", broker.bootstrap, "--topic", topic,
+                           "--msg-size", str(msg_size), "--messages", str(count), "--duration", "120", "--warmup", "0",
+                           "--json", consume_json, "--plots", os.path.join(self.out, "runs", name + "-"), "--quiet"])
+        with open(os.path.join(self.out, "runs", name + ".txt"), "w") as f:
+            f.write(result.stdout)
+        delete_topic(broker.bootstrap, topic)
+        if result.returncode != 0 or not os.path.exists(consume_json):
+            log("%s failed:\n%s" % (name, result.stdout[-2000:]))
+            return None
+        with open(consume_json) as f:
+            data = json.load(f)
+        log("%s: %.0f msg/s, %.1f MB/s (%d messages read back)" % (name, data["messages_per_sec"], data["mb_per_sec"],
+                                                                 data["consumed"]))
+        self.runs[name] = data
+        return data
+
     def librdkafka(self, broker, name, msg_size, acks, partitions=None):
         self.check_disk()
         partitions = partitions or self.args.partitions
@@ -241,7 +271,10 @@ def svg_lines(title, x_label, y_label, series, path, x_log=False):
     x0, x1 = min(fx(x) for x in xs), max(fx(x) for x in xs)
     if x1 <= x0:
         x1 = x0 + 1
-    y1 = max(ys) * 1.1 or 1
+    raw = (max(ys) or 1) / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    y1 = step * math.ceil(max(ys) / step) if max(ys) > 0 else 1
     pw, ph = width - left - right, height - top - bottom
 
     def px(x):
@@ -254,8 +287,8 @@ def svg_lines(title, x_label, y_label, series, path, x_log=False):
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="%d" y="28" font-size="16" text-anchor="middle">%s</text>' % (width / 2, title)]
-    for i in range(6):
-        y = y1 * i / 5
+    for i in range(int(round(y1 / step)) + 1 if max(ys) > 0 else 1):
+        y = step * i
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%.0f</text>'
                    % (left, py(y), left + pw, py(y), left - 6, py(y) + 4, y))
     for x in sorted(set(xs)):
@@ -351,6 +384,12 @@ def main():
     broker = Broker(suite.ringlogd, os.path.join(data_dir, "data"), shards=2)
     produce = {}
     profile = None
+    consume = None
+    e2e = None
+    e2e_low = None
+    max_rate = None
+    rdkafka = None
+    scaling = {}
     try:
         flags = args.produce_flags.split()
         for acks in ("all", "1"):
@@ -360,7 +399,15 @@ def main():
                 produce[(acks, size)] = median_run(runs)
         rdkafka = median_run([suite.librdkafka(broker, "librdkafka_acks1_1024_r%d" % r, 1024, 1)
                               for r in range(args.repeats)])
-        max_rate = produce[("1", 1024)]["messages_per_sec"] if produce[("1", 1024)] else 100000
+        # Consumers' maximum: read back what a closed-loop acks=1 run wrote, from the start.
+        consume = suite.produce_then_consume(broker, "consume_1024", 1024, flags)
+        produce_max = produce[("1", 1024)]["messages_per_sec"] if produce[("1", 1024)] else 100000
+        consume_max = consume["messages_per_sec"] if consume else produce_max
+        max_rate = min(produce_max, consume_max)
+        e2e_low = suite.bench(broker, "e2e_acks1_1024_tenth", "e2e",
+                              ["--acks", "1", "--msg-size", "1024", "--rate", str(int(max_rate / 10)), "--linger-us",
+                               "200", "--batch-size", "65536", "--inflight", "16", "--request-partitions", "8"],
+                              duration=args.duration + 2)
         e2e = suite.bench(broker, "e2e_acks1_1024_half", "e2e",
                           ["--acks", "1", "--msg-size", "1024", "--rate", str(int(max_rate / 2)), "--linger-us", "200",
                            "--batch-size", "65536", "--inflight", "16", "--request-partitions", "8"],
@@ -369,9 +416,13 @@ def main():
         for count in PARTITION_COUNTS:
             # Small segments: each partition zero-fills min(segment, 64 MiB) ahead of its
             # appender, and 1,000 x 64 MiB would be 64 GB of zeros.
+            # Every case sends the same 256 KiB requests (5 in flight per connection), spread
+            # over up to 16 partitions each: many partitions mean smaller batches per partition.
+            spread = min(count, 16)
             scaling[count] = suite.bench(
                 broker, "partitions_%d" % count, "produce",
-                ["--acks", "all", "--msg-size", "1024"] + flags + ["--request-partitions", "16"],
+                ["--acks", "all", "--msg-size", "1024", "--inflight", "5", "--request-partitions", str(spread),
+                 "--batch-size", str(262144 // spread)],
                 partitions=count, warmup=2.0, topic_configs=["segment.bytes=4194304"])
         best = produce[("all", 1024)]
         if not args.no_profile and best and ratio(best["mb_per_sec"], disk) is not None \
@@ -425,7 +476,17 @@ def main():
               "", "Ratio (ringlog bench / librdkafka): **%s**. (Debian 12 ships no `rdkafka_performance`; "
               "`apt-cache search rdkafka` lists only the libraries.)" % fmt(
                   ratio(own and own["messages_per_sec"], rdkafka and rdkafka["messages_per_sec"]), 2)]
-    lines += ["", "## End-to-end latency (acks=1, 1 KiB, %d partitions, at half of the acks=1 maximum)" % args.partitions, ""]
+    lines += ["", "## Consume throughput (1 KiB, %d partitions, from the earliest offset, one Fetch in flight per leader)"
+              % args.partitions, ""]
+    if consume:
+        lines.append("%s msg/s, %s MB/s (%s of one TCP stream); Fetch round trip p50 %s us, p99 %s us." % (
+            fmt(consume["messages_per_sec"]), fmt(consume["mb_per_sec"], 1), fmt(ratio(consume["mb_per_sec"], tcp), 2),
+            fmt(consume["fetch_latency_us"]["p50"]), fmt(consume["fetch_latency_us"]["p99"])))
+    else:
+        lines.append("The consume run failed; see runs/consume_1024.txt.")
+    lines += ["", "## End-to-end latency (acks=1, 1 KiB, %d partitions, at half of the maximum)" % args.partitions, "",
+              "The maximum is the smaller of the acks=1 produce and the consume maxima above (%s msg/s)." % fmt(max_rate),
+              ""]
     if e2e:
         el = e2e["e2e_latency_us"]
         lines += ["Rate %s msg/s (%s MB/s) open loop, latency from each message's intended send time to its "
@@ -434,13 +495,19 @@ def main():
                   "| %s us | %s us | %s us | %s us | %s us | %s | %s |" % (
                       fmt(el["p50"]), fmt(el["p90"]), fmt(el["p99"]), fmt(el["p999"]), fmt(el["max"]),
                       fmt(ratio(el["p50"], rtt["p50"]), 1), fmt(ratio(el["p99"], rtt["p99"]), 1)),
-                  "", "![e2e latency](runs/e2e_acks1_1024_half-latency.svg)",
+                  ""]
+        if e2e_low:
+            lo = e2e_low["e2e_latency_us"]
+            lines += ["At a tenth of the maximum (%s msg/s) for comparison: p50 %s us, p99 %s us, p99.9 %s us." % (
+                fmt(e2e_low["messages_per_sec"]), fmt(lo["p50"]), fmt(lo["p99"]), fmt(lo["p999"])), ""]
+        lines += ["![e2e latency](runs/e2e_acks1_1024_half-latency.svg)",
                   "![e2e throughput](runs/e2e_acks1_1024_half-throughput.svg)"]
     else:
         lines.append("The e2e run failed; see runs/e2e_acks1_1024_half.txt.")
     one = scaling.get(1)
-    lines += ["", "## Produce throughput by partition count (acks=all, 1 KiB, 16 partitions per request, "
-              "segment.bytes 4 MiB)", "", "| partitions | msg/s | MB/s | / 1 partition | / disk | p99 ack |",
+    lines += ["", "## Produce throughput by partition count (acks=all, 1 KiB, segment.bytes 4 MiB)", "",
+              "Every case sends 256 KiB requests, 5 in flight per connection, each request spread over up to 16 "
+              "partitions (one batch each), so more partitions mean smaller batches per partition.", "", "| partitions | msg/s | MB/s | / 1 partition | / disk | p99 ack |",
               "|---|---|---|---|---|---|"]
     for count in PARTITION_COUNTS:
         r = scaling.get(count)
@@ -486,7 +553,7 @@ def main():
     summary = {
         "when": when, "probe": probe,
         "produce": {"acks=%s/%d" % k: v for k, v in produce.items()},
-        "librdkafka": rdkafka, "e2e": e2e, "partitions": {str(k): v for k, v in scaling.items()},
+        "librdkafka": rdkafka, "consume": consume, "e2e": e2e, "e2e_tenth": e2e_low, "partitions": {str(k): v for k, v in scaling.items()},
         "targets": [{"target": n, "measured": v, "met": m} for n, v, m in targets],
     }
     with open(os.path.join(suite.out, "summary.json"), "w") as f:

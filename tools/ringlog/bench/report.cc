@@ -1,6 +1,7 @@
 // Summary, JSON and plots: see report.h.
 #include "tools/ringlog/bench/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -217,7 +218,9 @@ absl::Status write_plots(const BenchResult& result, const std::string& prefix) {
     throughput.y_label = "MB/s";
     ChartSeries produced{"produced (acknowledged) MB/s", {}};
     ChartSeries consumed{"consumed MB/s", {}};
-    for (size_t i = 0; i < result.seconds.size(); ++i) {
+    // Whole seconds of the run only: the last, partial one (the drain) would look like a drop.
+    const auto whole = static_cast<size_t>(o.warmup_s + result.measured_s + 1e-6);
+    for (size_t i = 0; i < result.seconds.size() && i < std::max<size_t>(whole, 1); ++i) {
         const double t = static_cast<double>(i + 1);
         produced.points.emplace_back(t,
                                      static_cast<double>(result.seconds[i].produced_bytes) / 1e6);
