@@ -21,14 +21,13 @@ constexpr int64_t drain_timeout_ns = 30'000'000'000;
 
 FetchConnection::FetchConnection(io::Reactor& reactor, const RunContext& context,
                                  Recorder& recorder, std::vector<int32_t> partitions,
-                                 std::vector<int64_t> offsets, uint64_t message_limit)
+                                 std::vector<int64_t> offsets)
     : reactor_(reactor),
       context_(context),
       options_(*context.options),
       recorder_(recorder),
       partitions_(std::move(partitions)),
-      offsets_(std::move(offsets)),
-      message_limit_(message_limit) {
+      offsets_(std::move(offsets)) {
     RL_ASSERT(partitions_.size() == offsets_.size());
     request_.replica_id = -1;
     request_.max_wait_ms = options_.fetch_max_wait_ms;
@@ -57,7 +56,9 @@ io::Task<absl::Status> FetchConnection::connect(const BrokerAddress& leader) {
 }
 
 bool FetchConnection::finished(int64_t now_ns) const {
-    if (message_limit_ > 0 && consumed_ >= message_limit_) {
+    // --messages counts over every consumer: partitions need not hold equal shares.
+    if (options_.mode == Mode::consume && options_.messages > 0
+        && context_.consumed_total.load(std::memory_order_relaxed) >= options_.messages) {
         return true;
     }
     if (options_.mode != Mode::e2e) {
@@ -182,7 +183,6 @@ absl::Status FetchConnection::take(const net::kafka::FetchResponse& response, in
             }
         }
     }
-    consumed_ += taken;
     if (taken > 0) {
         recorder_.last_event_ns = now_ns;
     }

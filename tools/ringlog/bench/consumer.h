@@ -22,13 +22,13 @@
 namespace ringlog::tools::bench {
 
 // Contract: created, connected and run on one worker thread's reactor. run() returns when the
-// run is over: in consume mode at the end time or the message limit; in e2e mode once every
-// producer is done and all they had acknowledged was fetched (or 30 s after the end).
+// run is over: in consume mode at the end time or once all consumers together have --messages; in
+// e2e mode once every producer is done and all they had acknowledged was fetched (or 30 s after the
+// end).
 class FetchConnection {
 public:
     FetchConnection(io::Reactor& reactor, const RunContext& context, Recorder& recorder,
-                    std::vector<int32_t> partitions, std::vector<int64_t> offsets,
-                    uint64_t message_limit);
+                    std::vector<int32_t> partitions, std::vector<int64_t> offsets);
 
     [[nodiscard]] io::Task<absl::Status> connect(const BrokerAddress& leader);
 
@@ -44,8 +44,6 @@ private:
     Recorder& recorder_;
     std::vector<int32_t> partitions_;
     std::vector<int64_t> offsets_;
-    uint64_t message_limit_;
-    uint64_t consumed_ = 0;
     std::unique_ptr<net::tcp::ClientConnection> connection_;
     net::kafka::FetchRequest request_;
     net::kafka::FetchResponse response_;

@@ -192,9 +192,9 @@ void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progre
                     **reactor, context, result.recorder, connection.partitions, connection.rate,
                     connection.message_limit, seed++));
             } else {
-                connections.consumers.push_back(std::make_unique<FetchConnection>(
-                    **reactor, context, result.recorder, connection.partitions, connection.offsets,
-                    connection.message_limit));
+                connections.consumers.push_back(
+                    std::make_unique<FetchConnection>(**reactor, context, result.recorder,
+                                                      connection.partitions, connection.offsets));
             }
         }
         status = (*reactor)->block_on(connect_all(*context.cluster, plan, connections));
@@ -261,8 +261,7 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
         const int threads =
             options.mode == Mode::consume ? options.threads : options.consumer_threads;
         std::vector<WorkerPlan> consumers = plan_workers(result.cluster, threads, 1, false, false);
-        result.consumer_connections =
-            spread(consumers, 0, options.mode == Mode::consume ? options.messages : 0);
+        result.consumer_connections = spread(consumers, 0, 0);
         for (WorkerPlan& plan : consumers) {
             for (ConnectionPlan& connection : plan.connections) {
                 for (int32_t p : connection.partitions) {
