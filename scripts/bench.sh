@@ -14,6 +14,10 @@ while [ $# -gt 0 ]; do
         *) args+=("$1"); shift ;;
     esac
 done
+# The C librdkafka comparison needs librdkafka's headers (a benchmark-only dependency).
+if [ ! -f /usr/include/librdkafka/rdkafka.h ] && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -q librdkafka-dev >/dev/null || echo "bench: no librdkafka-dev, C comparison skipped"
+fi
 build=build/release
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target ringlog ringlogd

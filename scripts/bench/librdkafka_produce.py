@@ -80,6 +80,7 @@ def main():
     result = {
         "client": "confluent-kafka %s, librdkafka %s" % (confluent_kafka.version()[0], confluent_kafka.libversion()[0]),
         "messages": measured,
+        "total_messages": count,
         "errors": errors[0],
         "seconds": round(elapsed, 3),
         "messages_per_sec": round(delivered / elapsed, 1),
