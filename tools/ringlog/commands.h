@@ -15,4 +15,10 @@ int dump_command(std::span<const std::string_view> args);
 // transport (udp or dpdk) and check every message comes back; --ping N measures round trips.
 int datagram_command(std::span<const std::string_view> args);
 
+// ringlog bench [produce|consume|e2e] [flags]: the load generator (tools/ringlog/bench/).
+int bench_command(std::span<const std::string_view> args);
+
+// ringlog probe [flags]: measures the machine's limits (disk and loopback TCP).
+int probe_command(std::span<const std::string_view> args);
+
 }  // namespace ringlog::tools

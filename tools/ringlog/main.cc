@@ -16,6 +16,10 @@ struct Command {
 constexpr Command commands[] = {
     {"dump", "dump PATH...   print a segment's batches or an index's entries; verify CRCs",
      ringlog::tools::dump_command},
+    {"bench", "bench [produce|consume|e2e] [flags]   load generator (bench --help)",
+     ringlog::tools::bench_command},
+    {"probe", "probe [flags]   the machine's disk and loopback limits (probe --help)",
+     ringlog::tools::probe_command},
     {"datagram-check",
      "datagram-check --bootstrap HOST:PORT [--transport udp|dpdk|tcp] ...   produce and consume "
      "over the datagram transport; --ping N measures round trips",

@@ -1,0 +1,63 @@
+// BenchOptions: what `ringlog bench` was asked to do, parsed from its flags. Flag names are
+// part of the interface (scripts and the issue use them): --bootstrap, --topic, --partitions,
+// --msg-size, --acks, --rate, --duration, --json keep their names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+namespace ringlog::tools::bench {
+
+enum class Mode { produce, consume, e2e };
+
+struct BenchOptions {
+    Mode mode = Mode::produce;
+    std::string bootstrap_host = "127.0.0.1";
+    uint16_t bootstrap_port = 9092;
+    std::string topic = "ringlog-bench";
+    int32_t partitions = 1;  // created with this many when the topic is missing
+    // Topic configs (name, value) for a created topic, e.g. segment.bytes.
+    std::vector<std::pair<std::string, std::string>> topic_configs;
+    size_t msg_bytes = 1024;           // value size of each message
+    size_t batch_bytes = 64 * 1024;    // a batch holds batch_bytes / msg_bytes messages (>= 1)
+    int64_t linger_us = 1000;          // --rate only: how long a partial batch may wait
+    int16_t acks = -1;                 // 0, 1 or -1 (all)
+    std::string compression = "none";  // only none so far
+    int32_t keys = 0;                  // distinct keys, uniformly random; 0: null keys
+    int32_t threads = 1;               // producer threads (consumer threads in consume mode)
+    int32_t consumer_threads = 1;      // e2e only
+    int32_t connections = 1;           // per thread and partition leader
+    int32_t inflight = 5;              // produce requests in flight per connection
+    int32_t request_partitions = 1;    // batches (partitions) per produce request
+    double rate = 0;                   // messages per second in total; 0: as fast as possible
+    double duration_s = 10;            // measured time, after the warm-up
+    double warmup_s = 1;
+    uint64_t messages = 0;     // stop after this many (in total); 0: duration only
+    bool from_latest = false;  // consume: start at the end instead of the start
+    int32_t fetch_max_wait_ms = 100;
+    int32_t partition_fetch_bytes = 4 * 1024 * 1024;
+    std::string json_path;     // results; empty: none
+    std::string plots_prefix;  // <prefix>latency.svg, <prefix>throughput.svg
+    bool quiet = false;        // no progress lines
+
+    size_t batch_messages() const {
+        return batch_bytes / msg_bytes == 0 ? 1 : batch_bytes / msg_bytes;
+    }
+};
+
+const char* mode_name(Mode mode);
+
+// kInvalidArgument naming the flag at fault.
+[[nodiscard]] absl::StatusOr<BenchOptions> parse_bench_options(
+    std::span<const std::string_view> args);
+
+extern const char* const bench_usage;
+
+}  // namespace ringlog::tools::bench
