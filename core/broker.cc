@@ -109,17 +109,24 @@ absl::Status Broker::start() {
     started_ = true;
     locals_.resize(static_cast<size_t>(shard_count));
     servers_.resize(static_cast<size_t>(shard_count));
+    coordinators_.resize(static_cast<size_t>(shard_count));
+    const uint64_t member_id_seed = std::random_device{}();
 
     // 1. Each shard's state, made on its own thread (its file system uses its reactor).
-    absl::Status status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        locals_[shard.id().value()] =
-            std::make_unique<ShardLocal>(shard, config_.data_dir, defaults_);
-        locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
-        if (shard.id() == controller_shard) {
-            controller_ = std::make_unique<Controller>(*this);
-        }
-        return [](absl::Status ok) -> io::Task<absl::Status> { co_return ok; }(absl::OkStatus());
-    });
+    absl::Status status =
+        run_everywhere([this, member_id_seed](Shard& shard) -> io::Task<absl::Status> {
+            locals_[shard.id().value()] =
+                std::make_unique<ShardLocal>(shard, config_.data_dir, defaults_);
+            locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
+            coordinators_[shard.id().value()] = std::make_unique<group::GroupCoordinator>(
+                *this, *locals_[shard.id().value()],
+                member_id_seed * 0x9e3779b97f4a7c15ULL + shard.id().value());
+            if (shard.id() == controller_shard) {
+                controller_ = std::make_unique<Controller>(*this);
+            }
+            return
+                [](absl::Status ok) -> io::Task<absl::Status> { co_return ok; }(absl::OkStatus());
+        });
     // 2. The topics, each partition opened (recovered) on its shard.
     if (status.ok()) {
         std::promise<absl::Status> loaded;
@@ -130,7 +137,13 @@ absl::Status Broker::start() {
         });
         status = loaded.get_future().get();
     }
-    // 3. The listeners.
+    // 3. Each shard's consumer groups, replayed from its __consumer_offsets partitions.
+    if (status.ok()) {
+        status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+            return coordinators_[shard.id().value()]->load();
+        });
+    }
+    // 4. The listeners.
     if (status.ok()) {
         status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
             servers_[shard.id().value()] = std::make_unique<KafkaServer>(*this, shard);
@@ -154,15 +167,25 @@ absl::Status Broker::stop() {
     if (!started_) {
         return absl::OkStatus();
     }
-    // Listeners and connections first, so no request starts while the logs close.
+    // Listeners and connections first, so no request starts while the logs close. Requests
+    // waiting in a group (JoinGroup, SyncGroup) are answered first, so that none holds up its
+    // connection; then the groups' timers and writes end.
     (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        return [](std::unique_ptr<KafkaServer>& server) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<KafkaServer>& server,
+                  std::unique_ptr<group::GroupCoordinator>& groups) -> io::Task<absl::Status> {
+            if (groups != nullptr) {
+                groups->begin_stop();
+            }
             if (server != nullptr) {
                 co_await server->stop();
                 server.reset();
             }
+            if (groups != nullptr) {
+                co_await groups->stop();
+                groups.reset();
+            }
             co_return absl::OkStatus();
-        }(servers_[shard.id().value()]);
+        }(servers_[shard.id().value()], coordinators_[shard.id().value()]);
     });
     const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {

@@ -13,6 +13,7 @@
 
 #include "core/broker_config.h"
 #include "core/controller.h"
+#include "core/group/coordinator.h"
 #include "core/shard_local.h"
 #include "core/shard_set.h"
 #include "core/topic_config.h"
@@ -54,6 +55,14 @@ public:
         return *locals_[shard.value()];
     }
 
+    // The calling shard's consumer groups, and another shard's (only for code running there).
+    group::GroupCoordinator& groups() { return *coordinators_[Shard::current().id().value()]; }
+
+    group::GroupCoordinator& groups_of(ShardId shard) {
+        RL_DASSERT(Shard::current().id() == shard);
+        return *coordinators_[shard.value()];
+    }
+
     Controller& controller() {
         RL_ASSERT(Shard::current().id() == controller_shard);
         return *controller_;
@@ -82,6 +91,7 @@ private:
     std::string cluster_id_;
     std::unique_ptr<ShardSet> shards_;
     std::vector<std::unique_ptr<ShardLocal>> locals_;
+    std::vector<std::unique_ptr<group::GroupCoordinator>> coordinators_;
     std::vector<std::unique_ptr<KafkaServer>> servers_;
     std::unique_ptr<Controller> controller_;
     bool started_ = false;
