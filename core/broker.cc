@@ -169,10 +169,10 @@ absl::Status Broker::stop() {
     }
     // Listeners and connections first, so no request starts while the logs close. Requests
     // waiting in a group (JoinGroup, SyncGroup) are answered first, so that none holds up its
-    // connection; then the groups' timers and writes end.
+    // connection, and a coordinator that is stopping answers at once.
     (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](std::unique_ptr<KafkaServer>& server,
-                  std::unique_ptr<group::GroupCoordinator>& groups) -> io::Task<absl::Status> {
+                  group::GroupCoordinator* groups) -> io::Task<absl::Status> {
             if (groups != nullptr) {
                 groups->begin_stop();
             }
@@ -180,12 +180,18 @@ absl::Status Broker::stop() {
                 co_await server->stop();
                 server.reset();
             }
+            co_return absl::OkStatus();
+        }(servers_[shard.id().value()], coordinators_[shard.id().value()].get());
+    });
+    // Then the groups' timers and writes, once no shard has a request that could reach them.
+    (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<group::GroupCoordinator>& groups) -> io::Task<absl::Status> {
             if (groups != nullptr) {
                 co_await groups->stop();
                 groups.reset();
             }
             co_return absl::OkStatus();
-        }(servers_[shard.id().value()], coordinators_[shard.id().value()]);
+        }(coordinators_[shard.id().value()]);
     });
     const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {

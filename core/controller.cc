@@ -71,9 +71,16 @@ io::Task<absl::Status> Controller::load() {
     }
     if (catalog->find(group::offsets_topic) == nullptr) {
         // The groups' topic, made once; its partition count then comes from its file, so a
-        // group's coordinator partition never moves (core/group/group_limits.h).
-        RL_CO_ASSIGN_OR_RETURN(TopicConfig config,
-                               TopicConfig::parse({{"cleanup.policy", "compact"}}));
+        // group's coordinator partition never moves (core/group/group_limits.h). Compacted and
+        // never trimmed by retention (the latest record per key is the state); small segments,
+        // so that each partition zero-fills only 1 MiB ahead and compaction finds sealed
+        // segments early (Kafka's offsets.topic.segment.bytes is 100 MiB).
+        RL_CO_ASSIGN_OR_RETURN(TopicConfig config, TopicConfig::parse({
+                                                       {"cleanup.policy", "compact"},
+                                                       {"retention.ms", "-1"},
+                                                       {"retention.bytes", "-1"},
+                                                       {"segment.bytes", "1048576"},
+                                                   }));
         TopicInfo topic{.name = std::string(group::offsets_topic),
                         .id = random_topic_id(),
                         .partitions = group::offsets_topic_partitions,
