@@ -27,6 +27,15 @@ NON_EMPTY_GROUP, then after LeaveGroup deletes it, and a real consumer can then 
 kafka_python_group: kafka-python's KafkaConsumer(group_id=...) (JoinGroup v2, SyncGroup v1,
 Heartbeat v1, OffsetCommit v2, OffsetFetch v1) consumes and commits half the messages; a second
 KafkaConsumer of the group resumes at the committed offsets and reads the rest.
+
+static_member_restart: two confluent-kafka consumers with group.instance.id; one closes and a
+new client with the same instance id starts within the session timeout: it gets the same
+partitions, and the other member sees no rebalance.
+
+admin_groups: librdkafka's AdminClient.list_groups() and kafka-python's KafkaAdminClient
+(list_consumer_groups, describe_consumer_groups, list_consumer_group_offsets,
+delete_consumer_groups) see a stable group, its member and its offsets, then delete it once
+it is empty.
 """
 
 import os
@@ -487,12 +496,94 @@ def kafka_python_group(ctx):
     check_eq(committed_offsets(broker.port, group, topic, partitions), end_offsets(broker.port, topic, partitions), "final commits")
 
 
+def static_member_restart(ctx):
+    broker = ctx.broker(shards=2)
+    topic, group, partitions = "static", "static-group", 4
+    cu.create_topic(broker.bootstrap, topic, partitions)
+    events = Events()
+    a = GroupMember("a", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-a"})
+    b = GroupMember("b", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b"})
+    a.start()
+    b.start()
+
+    def latest_assignments():
+        latest = {}
+        for item in events.snapshot():
+            if item[0] == "assign":
+                latest[item[1]] = item[2]
+            elif item[0] == "revoke":
+                latest[item[1]] = []
+        return latest
+
+    def settled():
+        latest = latest_assignments()
+        owned = sorted(latest.get("a", []) + latest.get("b2", latest.get("b", [])))
+        return latest if owned == list(range(partitions)) and latest.get("a") else None
+
+    before = wait_until(settled, 60, "a and b to share the %d partitions" % partitions)
+    a_assigns = sum(1 for i in events.snapshot() if i[0] == "assign" and i[1] == "a")
+    b.finish()  # a static member does not leave the group when it closes (KIP-345)
+    b2 = GroupMember("b2", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b"})
+    b2.start()
+    check(b2.assigned.wait(60), "the restarted instance-b got no assignment within 60 s")
+    after = latest_assignments()
+    check_eq(after.get("b2"), before["b"], "the restarted static member's assignment")
+    reports = cu.produce(broker.bootstrap, topic, [{"key": b"k%d" % i, "value": b"v%d" % i, "partition": i % partitions} for i in range(400)])
+    cu.check_deliveries(reports, "produce")
+    wait_until(lambda: {i[1] for i in events.snapshot() if i[0] == "msg"} >= {"a", "b2"}, 60, "a and b2 to consume")
+    check_eq(sum(1 for i in events.snapshot() if i[0] == "assign" and i[1] == "a"), a_assigns, "assignments a saw (no rebalance for the static restart)")
+    with kw.Connection(LOOPBACK, broker.port) as conn:
+        coordinator = gw.find_coordinator(conn, group)
+    with kw.Connection(LOOPBACK, coordinator["port"]) as conn:
+        described = gw.describe_groups(conn, [group])[0]
+    check_eq(sorted(m["group_instance_id"] for m in described["members"]), ["instance-a", "instance-b"], "the group's static members")
+    a.finish()
+    b2.finish()
+
+
+def admin_groups(ctx):
+    from kafka.admin import KafkaAdminClient  # noqa: E402
+
+    broker = ctx.broker(shards=2)
+    topic, group, partitions = "admin", "admin-group", 3
+    cu.create_topic(broker.bootstrap, topic, partitions)
+    reports = cu.produce(broker.bootstrap, topic, [{"key": b"k%d" % i, "value": b"v%d" % i, "partition": i % partitions} for i in range(300)])
+    cu.check_deliveries(reports, "produce")
+    events = Events()
+    member = GroupMember("m", broker.bootstrap, group, topic, events)
+    member.start()
+    check(member.assigned.wait(60), "the member got no assignment within 60 s")
+    wait_until(lambda: committed_offsets(broker.port, group, topic, partitions) == {p: 100 for p in range(partitions)}, 60, "the member to commit every partition's end")
+
+    # librdkafka's list_groups: ListGroups, then DescribeGroups.
+    listed = [g for g in cu.admin(broker.bootstrap).list_groups(timeout=10) if g.id == group]
+    check_eq(len(listed), 1, "AdminClient.list_groups() entries for %s" % group)
+    check_eq((listed[0].state, listed[0].protocol_type, listed[0].protocol, len(listed[0].members)), ("Stable", "consumer", "range", 1), "AdminClient.list_groups() of %s" % group)
+
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, api_version_auto_timeout_ms=10000)
+    try:
+        check((group, "consumer") in admin.list_consumer_groups(), "kafka-python list_consumer_groups() misses %s" % group)
+        described = admin.describe_consumer_groups([group])[0]
+        check_eq((described.state, described.protocol, len(described.members)), ("Stable", "range", 1), "describe_consumer_groups()")
+        offsets = admin.list_consumer_group_offsets(group)
+        check_eq({tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}, {p: 100 for p in range(partitions)}, "list_consumer_group_offsets()")
+        member.finish()
+        wait_until(lambda: admin.describe_consumer_groups([group])[0].state == "Empty", 30, "the group to be empty after its member left")
+        result = admin.delete_consumer_groups([group])
+        check_eq([(g, getattr(e, "__name__", type(e).__name__)) for g, e in result], [(group, "NoError")], "delete_consumer_groups()")
+        check((group, "consumer") not in admin.list_consumer_groups(), "%s still listed after its deletion" % group)
+    finally:
+        admin.close()
+
+
 CASES = [
     ("rebalance_mid_stream", rebalance_mid_stream),
     ("commit_survives_sigkill", commit_survives_sigkill),
     ("fan_out_two_groups", fan_out_two_groups),
     ("bad_input", bad_input),
     ("kafka_python_group", kafka_python_group),
+    ("static_member_restart", static_member_restart),
+    ("admin_groups", admin_groups),
 ]
 
 if __name__ == "__main__":
