@@ -59,7 +59,10 @@ io::Task<Reply> handle_join_group(RequestContext& context, net::kafka::Reader& b
         }
         response.protocol_name = result.protocol_name;
     } else {
-        response.protocol_name = result.protocol_name.value_or("");  // not nullable before v7
+        // Not nullable before v7. (A view of result's string: value_or would make a temporary.)
+        response.protocol_name = result.protocol_name.has_value()
+                                     ? std::string_view(*result.protocol_name)
+                                     : std::string_view();
     }
     response.leader = result.leader_id;
     response.skip_assignment = result.skip_assignment;
