@@ -36,6 +36,10 @@ admin_groups: librdkafka's AdminClient.list_groups() and kafka-python's KafkaAdm
 (list_consumer_groups, describe_consumer_groups, list_consumer_group_offsets,
 delete_consumer_groups) see a stable group, its member and its offsets, then delete it once
 it is empty.
+
+clean_stop_mid_rebalance: SIGTERM while a JoinGroup waits for a rebalance: the broker answers
+it (or closes), exits 0 in time, and after a restart the group is as last stored: stable,
+its member's session and assignment intact.
 """
 
 import os
@@ -612,6 +616,39 @@ def admin_groups(ctx):
         admin.close()
 
 
+def clean_stop_mid_rebalance(ctx):
+    broker = ctx.broker(shards=2)
+    topic, group = "stopping", "stopping-group"
+    cu.create_topic(broker.bootstrap, topic, 2)
+    with kw.Connection(LOOPBACK, broker.port) as conn:
+        coordinator_port = gw.find_coordinator(conn, group)["port"]
+    mine = gw.assignment({topic: [0, 1]})
+    with kw.Connection(LOOPBACK, coordinator_port) as a, kw.Connection(LOOPBACK, coordinator_port) as b:
+        me = gw.join_group(a, group, topics=[topic])["member_id"]
+        joined = gw.join_group(a, group, member_id=me, topics=[topic])
+        check_eq(gw.sync_group(a, group, joined["generation_id"], me, [(me, mine)])["error_code"], 0, "SyncGroup")
+        # b joins; its JoinGroup waits for a to rejoin, which it never does before the stop.
+        other = gw.join_group(b, group, topics=[topic])["member_id"]
+        body = kw.Writer().string(group).int32(10000).int32(60000).string(other).string(None).string("consumer")
+        body.array([("range", gw.subscription([topic]))], lambda w, p: w.string(p[0]).bytes_(p[1]))
+        waiting = b.send_request(gw.JOIN_GROUP, 5, body.getvalue())
+        check_eq(gw.heartbeat(a, group, joined["generation_id"], me), gw.REBALANCE_IN_PROGRESS, "Heartbeat while b waits")
+        broker.stop()  # SIGTERM: must exit 0 (no request left hanging, nothing leaked) in time
+        try:
+            frame = b.recv_frame(10)
+            got, r = kw.decode_response_header(frame, 0)
+            r.int32()
+            check_eq((got, r.int16()), (waiting, 15), "the waiting JoinGroup's answer at shutdown (COORDINATOR_NOT_AVAILABLE)")
+        except kw.ConnectionClosed:
+            pass  # also fine: the connection closed with the broker
+    broker.restart()
+    with kw.Connection(LOOPBACK, coordinator_port) as conn:
+        # The last stored state: stable, generation 1, a with its assignment.
+        check_eq(gw.heartbeat(conn, group, joined["generation_id"], me), 0, "a's Heartbeat after the restart")
+        described = gw.describe_groups(conn, [group])[0]
+        check_eq((described["state"], [m["member_id"] for m in described["members"]], described["members"][0]["assignment"]), ("Stable", [me], mine), "the group after the restart")
+
+
 CASES = [
     ("rebalance_mid_stream", rebalance_mid_stream),
     ("commit_survives_sigkill", commit_survives_sigkill),
@@ -620,6 +657,7 @@ CASES = [
     ("kafka_python_group", kafka_python_group),
     ("static_member_restart", static_member_restart),
     ("admin_groups", admin_groups),
+    ("clean_stop_mid_rebalance", clean_stop_mid_rebalance),
 ]
 
 if __name__ == "__main__":
