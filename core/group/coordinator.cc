@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <tuple>
 
 #include <absl/strings/str_cat.h>
 
@@ -255,8 +256,19 @@ io::Task<void> GroupCoordinator::run_timer() {
             ids.push_back(id);
         }
         for (const std::string& id : ids) {
-            if (Group* group = find(id)) {
-                group->tick(now);
+            Group* group = find(id);
+            if (group == nullptr) {
+                continue;
+            }
+            // Every slot a tick fills comes with one of these changing, so an idle tick wakes
+            // nobody.
+            const auto shape = [](const Group& each) {
+                return std::make_tuple(each.state(), each.generation_id(), each.members().size(),
+                                       each.pending_member_count(), each.needs_store());
+            };
+            const auto before = shape(*group);
+            group->tick(now);
+            if (shape(*group) != before) {
                 changed(*group);
             }
         }
@@ -338,9 +350,8 @@ ErrorCode GroupCoordinator::heartbeat(std::string_view group_id, std::string_vie
     if (group == nullptr) {
         return ErrorCode::unknown_member_id;
     }
-    const ErrorCode error = group->heartbeat(member_id, group_instance_id, generation_id, now_ms());
-    changed(*group);
-    return error;
+    // A heartbeat only refreshes a session: nothing to wake or store.
+    return group->heartbeat(member_id, group_instance_id, generation_id, now_ms());
 }
 
 LeaveResult GroupCoordinator::leave(std::string_view group_id,

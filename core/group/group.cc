@@ -595,8 +595,9 @@ void Group::complete_join(int64_t now_ms) {
     ++generation_id_;
     needs_store_ = true;
     if (members_.empty()) {
+        // The protocol type stays, as in Kafka: ListGroups shows an empty consumer group as
+        // "consumer", and the next member may bring another.
         protocol_name_.reset();
-        protocol_type_.clear();
         leader_id_.clear();
         set_state(GroupState::empty, now_ms);
         return;

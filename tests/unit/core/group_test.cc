@@ -277,6 +277,8 @@ TEST_F(GroupTest, LeavingLastMemberEmptiesTheGroup) {
     EXPECT_EQ(errors[1], ErrorCode::unknown_member_id);
     EXPECT_EQ(group_.state(), GroupState::empty);
     EXPECT_EQ(group_.generation_id(), 2);
+    EXPECT_EQ(group_.protocol_type(), "consumer");
+    EXPECT_FALSE(group_.protocol_name().has_value());
     EXPECT_EQ(group_.check_commit("", std::nullopt, -1, now_), ErrorCode::none);
 }
 
