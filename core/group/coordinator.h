@@ -152,7 +152,9 @@ private:
     ShardLocal& local_;
     MemberIds ids_;
     absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups_;
-    // One condition for every waiting request of this shard: each re-checks its own slot.
+    // One condition for every waiting request of this shard: each re-checks its own slot. A
+    // change wakes the waiters of every group on the shard, which is cheap while groups are
+    // few; a condition per group is the step up if many groups rebalance at once.
     io::Notify changed_;
     io::Notify stopping_signal_;
     io::TaskGroup tasks_;
