@@ -436,6 +436,8 @@ def bad_input(ctx):
             answer = gw.join_group(conn, group, topics=[topic])
             check_eq(answer["error_code"], gw.MEMBER_ID_REQUIRED, "storm JoinGroup #%d" % i)
             ids.add(answer["member_id"])
+            if i % 50 == 49:  # the real member keeps its session alive, however slow the storm
+                check_eq(gw.heartbeat(conn, group, gen, me), 0, "Heartbeat during the storm")
         check_eq(len(ids), 300, "distinct member ids handed out in the storm")
         check_eq(gw.heartbeat(conn, group, gen, me), 0, "Heartbeat of the real member after the storm")
         described = gw.describe_groups(conn, [group, "never-heard-of"])
@@ -541,8 +543,11 @@ def static_member_restart(ctx):
     topic, group, partitions = "static", "static-group", 4
     cu.create_topic(broker.bootstrap, topic, partitions)
     events = Events()
-    a = GroupMember("a", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-a"})
-    b = GroupMember("b", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b"}, leave=False)
+    # Sessions long enough that b's restart never outlasts its session, however loaded the
+    # machine: an expiry would be a (legitimate) rebalance.
+    static = {"session.timeout.ms": 25000}  # at most max.poll.interval.ms (30 s)
+    a = GroupMember("a", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-a", **static})
+    b = GroupMember("b", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b", **static}, leave=False)
     a.start()
     b.start()
 
@@ -563,7 +568,7 @@ def static_member_restart(ctx):
     before = wait_until(settled, 60, "a and b to share the %d partitions" % partitions)
     a_assigns = sum(1 for i in events.snapshot() if i[0] == "assign" and i[1] == "a")
     b.finish()  # close() without unsubscribing: a static member stays in the group (KIP-345)
-    b2 = GroupMember("b2", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b"})
+    b2 = GroupMember("b2", broker.bootstrap, group, topic, events, {"group.instance.id": "instance-b", **static})
     b2.start()
     check(b2.assigned.wait(60), "the restarted instance-b got no assignment within 60 s")
     after = latest_assignments()
@@ -632,7 +637,8 @@ def clean_stop_mid_rebalance(ctx):
         body = kw.Writer().string(group).int32(10000).int32(60000).string(other).string(None).string("consumer")
         body.array([("range", gw.subscription([topic]))], lambda w, p: w.string(p[0]).bytes_(p[1]))
         waiting = b.send_request(gw.JOIN_GROUP, 5, body.getvalue())
-        check_eq(gw.heartbeat(a, group, joined["generation_id"], me), gw.REBALANCE_IN_PROGRESS, "Heartbeat while b waits")
+        # b's JoinGroup travels on another connection: wait until the group has seen it.
+        wait_until(lambda: gw.heartbeat(a, group, joined["generation_id"], me) == gw.REBALANCE_IN_PROGRESS, 30, "a's Heartbeat to say REBALANCE_IN_PROGRESS while b waits")
         broker.stop()  # SIGTERM: must exit 0 (no request left hanging, nothing leaked) in time
         try:
             frame = b.recv_frame(10)
