@@ -125,11 +125,14 @@ absl::Status Broker::start() {
     tail_pools_.resize(static_cast<size_t>(shard_count));
     servers_.resize(static_cast<size_t>(shard_count));
     datagram_servers_.resize(static_cast<size_t>(shard_count));
+    coordinators_.resize(static_cast<size_t>(shard_count));
+    const uint64_t member_id_seed = std::random_device{}();
 
     // 1. Each shard's state, made on its own thread (its file system uses its reactor).
-    absl::Status status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
-        // Allocated (and touched) on the shard's own thread, and registered with its ring, so
-        // tail writes are WRITE_FIXED and the data path never faults a page in.
+    absl::Status status = run_everywhere([this,
+                                          member_id_seed](Shard& shard) -> io::Task<absl::Status> {
+        // Allocated (and touched) on the shard's own thread, and registered with its ring,
+        // so tail writes are WRITE_FIXED and the data path never faults a page in.
         const size_t chunks =
             std::max<size_t>(1, config_.tail_memory_bytes / limits::tail_chunk_bytes);
         auto pool = std::make_unique<io::BufferPool>(limits::tail_chunk_bytes, chunks);
@@ -144,6 +147,9 @@ absl::Status Broker::start() {
         locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
         locals_[shard.id().value()]->start_cleaner(config_.cleaner_interval_ms,
                                                    config_.cleaner_io_bytes_per_sec);
+        coordinators_[shard.id().value()] = std::make_unique<group::GroupCoordinator>(
+            *this, *locals_[shard.id().value()],
+            member_id_seed * 0x9e3779b97f4a7c15ULL + shard.id().value());
         if (shard.id() == controller_shard) {
             controller_ = std::make_unique<Controller>(*this);
             producer_ids_ =
@@ -161,7 +167,13 @@ absl::Status Broker::start() {
         });
         status = loaded.get_future().get();
     }
-    // 3. The listeners.
+    // 3. Each shard's consumer groups, replayed from its __consumer_offsets partitions.
+    if (status.ok()) {
+        status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+            return coordinators_[shard.id().value()]->load();
+        });
+    }
+    // 4. The listeners.
     if (status.ok() && !config_.advertise_shards && config_.port != 0) {
         status = net::tcp::Listener::check_port_unused(config_.listen_host,
                                                        static_cast<uint16_t>(config_.port));
@@ -172,7 +184,7 @@ absl::Status Broker::start() {
             return servers_[shard.id().value()]->start();
         });
     }
-    // 4. /metrics, on the controller shard. A port someone else holds costs the endpoint, not
+    // 5. /metrics, on the controller shard. A port someone else holds costs the endpoint, not
     //    the broker: it says so and serves Kafka anyway.
     if (status.ok() && config_.metrics_port >= 0) {
         std::promise<void> served;
@@ -196,7 +208,7 @@ absl::Status Broker::start() {
         });
         served.get_future().wait();
     }
-    // 5. The datagram transport, whose sessions are opened through the listeners.
+    // 6. The datagram transport, whose sessions are opened through the listeners.
     if (status.ok() && datagram_enabled(config_)) {
         status = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
             datagram_servers_[shard.id().value()] = std::make_unique<DatagramServer>(*this, shard);
@@ -221,10 +233,15 @@ absl::Status Broker::stop() {
         return absl::OkStatus();
     }
     // Listeners, datagram endpoints and connections first, so no request starts while the logs
-    // close.
+    // close. Requests waiting in a group (JoinGroup, SyncGroup) are answered first, so that none
+    // holds up its connection, and a coordinator that is stopping answers at once.
     (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](std::unique_ptr<KafkaServer>& server, std::unique_ptr<MetricsServer>* metrics,
-                  std::unique_ptr<DatagramServer>& datagram) -> io::Task<absl::Status> {
+                  std::unique_ptr<DatagramServer>& datagram,
+                  group::GroupCoordinator* groups) -> io::Task<absl::Status> {
+            if (groups != nullptr) {
+                groups->begin_stop();
+            }
             if (metrics != nullptr && *metrics != nullptr) {
                 co_await (*metrics)->stop();
                 metrics->reset();
@@ -239,7 +256,18 @@ absl::Status Broker::stop() {
             }
             co_return absl::OkStatus();
         }(servers_[shard.id().value()], shard.id() == controller_shard ? &metrics_ : nullptr,
-                                                             datagram_servers_[shard.id().value()]);
+                                                   datagram_servers_[shard.id().value()],
+                                                   coordinators_[shard.id().value()].get());
+    });
+    // Then the groups' timers and writes, once no shard has a request that could reach them.
+    (void)run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
+        return [](std::unique_ptr<group::GroupCoordinator>& groups) -> io::Task<absl::Status> {
+            if (groups != nullptr) {
+                co_await groups->stop();
+                groups.reset();
+            }
+            co_return absl::OkStatus();
+        }(coordinators_[shard.id().value()]);
     });
     const absl::Status closed = run_everywhere([this](Shard& shard) -> io::Task<absl::Status> {
         return [](Broker& broker, Shard& on) -> io::Task<absl::Status> {

@@ -15,6 +15,7 @@
 
 #include "core/broker_config.h"
 #include "core/controller.h"
+#include "core/group/coordinator.h"
 #include "core/producer_ids.h"
 #include "core/shard_local.h"
 #include "core/shard_set.h"
@@ -58,6 +59,14 @@ public:
     ShardLocal& local_of(ShardId shard) {
         RL_DASSERT(Shard::current().id() == shard);
         return *locals_[shard.value()];
+    }
+
+    // The calling shard's consumer groups, and another shard's (only for code running there).
+    group::GroupCoordinator& groups() { return *coordinators_[Shard::current().id().value()]; }
+
+    group::GroupCoordinator& groups_of(ShardId shard) {
+        RL_DASSERT(Shard::current().id() == shard);
+        return *coordinators_[shard.value()];
     }
 
     Controller& controller() {
@@ -105,6 +114,7 @@ private:
     // released after its log has closed.
     std::vector<std::unique_ptr<io::BufferPool>> tail_pools_;
     std::vector<std::unique_ptr<ShardLocal>> locals_;
+    std::vector<std::unique_ptr<group::GroupCoordinator>> coordinators_;
     std::vector<std::unique_ptr<KafkaServer>> servers_;
     std::vector<std::unique_ptr<DatagramServer>> datagram_servers_;
     std::unique_ptr<Controller> controller_;

@@ -3,6 +3,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "core/broker.h"
+#include "core/group/group_limits.h"
 #include "io/base/status_macros.h"
 #include "io/task_group.h"
 
@@ -68,6 +69,26 @@ io::Task<absl::Status> Controller::load() {
         RL_CO_RETURN_IF_ERROR(co_await open_partitions(topic, 0));
         catalog = catalog->with(std::move(topic));
     }
+    if (catalog->find(group::offsets_topic) == nullptr) {
+        // The groups' topic, made once; its partition count then comes from its file, so a
+        // group's coordinator partition never moves (core/group/group_limits.h). Compacted and
+        // never trimmed by retention (the latest record per key is the state); small segments,
+        // so that each partition zero-fills only 1 MiB ahead and compaction finds sealed
+        // segments early (Kafka's offsets.topic.segment.bytes is 100 MiB).
+        RL_CO_ASSIGN_OR_RETURN(TopicConfig config, TopicConfig::parse({
+                                                       {"cleanup.policy", "compact"},
+                                                       {"retention.ms", "-1"},
+                                                       {"retention.bytes", "-1"},
+                                                       {"segment.bytes", "1048576"},
+                                                   }));
+        TopicInfo topic{.name = std::string(group::offsets_topic),
+                        .id = random_topic_id(),
+                        .partitions = group::offsets_topic_partitions,
+                        .config = std::move(config)};
+        RL_CO_RETURN_IF_ERROR(co_await store_.save(topic));
+        RL_CO_RETURN_IF_ERROR(co_await open_partitions(topic, 0));
+        catalog = catalog->with(std::move(topic));
+    }
     co_await publish(std::move(catalog));
     co_return absl::OkStatus();
 }
@@ -110,6 +131,10 @@ io::Task<absl::StatusOr<TopicInfo>> Controller::create_topic(CreateTopicRequest 
 }
 
 io::Task<absl::Status> Controller::delete_topic(std::string name) {
+    if (name == group::offsets_topic) {
+        co_return absl::InvalidArgumentError(
+            "the internal topic name __consumer_offsets cannot be deleted: it holds the groups");
+    }
     co_await mutex_.lock();
     io::AsyncMutexUnlock unlock(mutex_);
     if (catalog_->find(name) == nullptr) {
@@ -134,6 +159,10 @@ io::Task<absl::Status> Controller::delete_topic(std::string name) {
 
 io::Task<absl::Status> Controller::add_partitions(std::string name, int32_t count,
                                                   bool validate_only) {
+    if (name == group::offsets_topic) {
+        // More partitions would move groups to other coordinator partitions.
+        co_return absl::InvalidArgumentError("the partitions of __consumer_offsets are fixed");
+    }
     co_await mutex_.lock();
     io::AsyncMutexUnlock unlock(mutex_);
     const TopicInfo* existing = catalog_->find(name);

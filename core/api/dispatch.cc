@@ -13,10 +13,15 @@ using net::kafka::ApiKey;
 constexpr std::array served_keys = {
     ApiKey::produce,          ApiKey::fetch,
     ApiKey::list_offsets,     ApiKey::metadata,
-    ApiKey::find_coordinator, ApiKey::api_versions,
+    ApiKey::offset_commit,    ApiKey::offset_fetch,
+    ApiKey::find_coordinator, ApiKey::join_group,
+    ApiKey::heartbeat,        ApiKey::leave_group,
+    ApiKey::sync_group,       ApiKey::describe_groups,
+    ApiKey::list_groups,      ApiKey::api_versions,
     ApiKey::create_topics,    ApiKey::delete_topics,
     ApiKey::describe_configs, ApiKey::create_partitions,
-    ApiKey::init_producer_id,
+    ApiKey::init_producer_id, ApiKey::delete_groups,
+    ApiKey::offset_delete,
 };
 
 constexpr bool is_served(ApiKey key) {
@@ -78,8 +83,28 @@ io::Task<Reply> dispatch(RequestContext& context, net::kafka::Reader& body) {
             co_return co_await handle_list_offsets(context, body);
         case ApiKey::metadata:
             co_return co_await handle_metadata(context, body);
+        case ApiKey::offset_commit:
+            co_return co_await handle_offset_commit(context, body);
+        case ApiKey::offset_fetch:
+            co_return co_await handle_offset_fetch(context, body);
         case ApiKey::find_coordinator:
             co_return co_await handle_find_coordinator(context, body);
+        case ApiKey::join_group:
+            co_return co_await handle_join_group(context, body);
+        case ApiKey::heartbeat:
+            co_return co_await handle_heartbeat(context, body);
+        case ApiKey::leave_group:
+            co_return co_await handle_leave_group(context, body);
+        case ApiKey::sync_group:
+            co_return co_await handle_sync_group(context, body);
+        case ApiKey::describe_groups:
+            co_return co_await handle_describe_groups(context, body);
+        case ApiKey::list_groups:
+            co_return co_await handle_list_groups(context, body);
+        case ApiKey::delete_groups:
+            co_return co_await handle_delete_groups(context, body);
+        case ApiKey::offset_delete:
+            co_return co_await handle_offset_delete(context, body);
         case ApiKey::api_versions:
             co_return co_await handle_api_versions(context, body);
         case ApiKey::create_topics:

@@ -36,5 +36,15 @@ io::Task<Reply> handle_create_partitions(RequestContext& context, net::kafka::Re
 io::Task<Reply> handle_describe_configs(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_find_coordinator(RequestContext& context, net::kafka::Reader& body);
 io::Task<Reply> handle_init_producer_id(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_join_group(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_sync_group(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_heartbeat(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_leave_group(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_offset_commit(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_offset_fetch(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_list_groups(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_describe_groups(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_delete_groups(RequestContext& context, net::kafka::Reader& body);
+io::Task<Reply> handle_offset_delete(RequestContext& context, net::kafka::Reader& body);
 
 }  // namespace ringlog::core::api

@@ -182,6 +182,9 @@ public:
 
     size_t unsent_bytes() const { return unsent_bytes_; }
 
+    // The socket, for control-plane questions such as the peer's address (getpeername(2)).
+    int fd() const { return fd_; }
+
     // Whether bytes arrive through the multishot receive (false: plain receives, because no
     // ring was given or the kernel refused multishot receives).
     bool multishot() const { return multishot_; }

@@ -1,7 +1,8 @@
 """Helpers shared by the client tests: topic administration, producing and consuming with
 confluent-kafka (librdkafka), and reading a partition's stored batches on a raw socket.
 
-Consumers use explicit assignment (no consumer groups yet) and producers are not idempotent.
+consume() uses explicit assignment (test_groups.py covers groups) and producers are not
+idempotent.
 Every wait has a deadline.
 """
 
