@@ -15,20 +15,41 @@
 
 namespace ringlog::net::tcp {
 
+namespace {
+
+struct BoundSocket {
+    int fd;
+    sockaddr_in address;
+    std::string host;
+};
+
+// A TCP socket and the IPv4 address host:port, not yet bound.
+absl::StatusOr<BoundSocket> tcp_socket_for(std::string_view host, uint16_t port) {
+    BoundSocket socket{-1, {}, std::string(host)};
+    socket.address.sin_family = AF_INET;
+    socket.address.sin_port = htons(port);
+    if (inet_pton(AF_INET, socket.host.c_str(), &socket.address.sin_addr) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", socket.host));
+    }
+    socket.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (socket.fd < 0) {
+        return io::errno_to_status(errno, "create a TCP socket");
+    }
+    return socket;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Listener>> Listener::bind(io::Reactor& reactor,
                                                          std::string_view host, uint16_t port,
                                                          int backlog, bool reuse_port) {
-    const std::string host_string(host);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    if (inet_pton(AF_INET, host_string.c_str(), &address.sin_addr) != 1) {
-        return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", host_string));
+    auto created = tcp_socket_for(host, port);
+    if (!created.ok()) {
+        return created.status();
     }
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return io::errno_to_status(errno, "create a TCP socket");
-    }
+    const int fd = created->fd;
+    sockaddr_in address = created->address;
+    const std::string& host_string = created->host;
     const int one = 1;
     socklen_t length = sizeof(address);
     if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0
@@ -44,17 +65,13 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::bind(io::Reactor& reactor,
 }
 
 absl::Status Listener::check_port_unused(std::string_view host, uint16_t port) {
-    const std::string host_string(host);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    if (inet_pton(AF_INET, host_string.c_str(), &address.sin_addr) != 1) {
-        return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: ", host_string));
+    auto created = tcp_socket_for(host, port);
+    if (!created.ok()) {
+        return created.status();
     }
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return io::errno_to_status(errno, "create a TCP socket");
-    }
+    const int fd = created->fd;
+    sockaddr_in address = created->address;
+    const std::string& host_string = created->host;
     // SO_REUSEADDR ignores connections in TIME_WAIT but not a listening socket, with or without
     // SO_REUSEPORT: exactly "is anybody serving this port".
     const int one = 1;
