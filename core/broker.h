@@ -64,6 +64,12 @@ public:
     // The calling shard's consumer groups, and another shard's (only for code running there).
     group::GroupCoordinator& groups() { return *coordinators_[Shard::current().id().value()]; }
 
+    // As groups_of, but nullptr while the coordinators are not (or no longer) there.
+    group::GroupCoordinator* groups_or_null(ShardId shard) {
+        RL_DASSERT(Shard::current().id() == shard);
+        return shard.value() < coordinators_.size() ? coordinators_[shard.value()].get() : nullptr;
+    }
+
     group::GroupCoordinator& groups_of(ShardId shard) {
         RL_DASSERT(Shard::current().id() == shard);
         return *coordinators_[shard.value()];

@@ -511,6 +511,16 @@ std::vector<ListedGroup> GroupCoordinator::list_groups() const {
     return listed;
 }
 
+std::vector<CommittedPosition> GroupCoordinator::committed_positions() const {
+    std::vector<CommittedPosition> positions;
+    for (const auto& [id, group] : groups_) {
+        for (const auto& [partition, committed] : group->offsets()) {
+            positions.push_back({id, partition.first, partition.second, committed.offset});
+        }
+    }
+    return positions;
+}
+
 DescribedGroup GroupCoordinator::describe(std::string_view group_id) const {
     DescribedGroup described;
     described.group_id = std::string(group_id);

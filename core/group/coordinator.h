@@ -56,6 +56,14 @@ struct FetchedOffsets {
 // What OffsetFetch asks for: nullopt means every committed offset of the group.
 using OffsetQuery = std::optional<std::vector<std::pair<std::string_view, std::vector<int32_t>>>>;
 
+// A group's committed offset of one partition (for the consumer-lag metric).
+struct CommittedPosition {
+    std::string group_id;
+    std::string topic;
+    int32_t partition;
+    int64_t offset;
+};
+
 struct ListedGroup {
     std::string group_id;
     std::string protocol_type;
@@ -119,6 +127,9 @@ public:
     FetchedOffsets fetch_offsets(std::string_view group_id, const OffsetQuery& query);
 
     std::vector<ListedGroup> list_groups() const;
+
+    // Every committed offset of every group this shard coordinates.
+    std::vector<CommittedPosition> committed_positions() const;
 
     DescribedGroup describe(std::string_view group_id) const;
 

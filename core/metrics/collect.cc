@@ -1,5 +1,7 @@
 #include "core/metrics/collect.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
 
 #include <absl/strings/str_cat.h>
@@ -98,6 +100,54 @@ SampleSet collect_shard(const ShardLocal& local) {
                       log.stats().sync_latency);
     });
     return set;
+}
+
+ShardScrape scrape_shard(const ShardLocal& local, const group::GroupCoordinator* groups) {
+    ShardScrape scrape;
+    scrape.samples = collect_shard(local);
+    local.for_each_partition([&](const Partition& partition) {
+        scrape.watermarks.push_back(
+            {partition.topic(), partition.index(), partition.log().high_watermark().value()});
+    });
+    if (groups != nullptr) {
+        scrape.committed = groups->committed_positions();
+        for (const group::CommittedPosition& position : scrape.committed) {
+            add(scrape.samples, "ringlog_group_committed_offset",
+                "A consumer group's committed offset.", MetricType::gauge,
+                {{"group", position.group_id},
+                 {"topic", position.topic},
+                 {"partition", absl::StrCat(position.partition)}},
+                static_cast<double>(position.offset));
+        }
+    }
+    return scrape;
+}
+
+SampleSet consumer_lag(const std::vector<ShardScrape>& shards) {
+    std::map<std::pair<std::string, int32_t>, int64_t> watermarks;
+    for (const ShardScrape& shard : shards) {
+        for (const ShardScrape::Watermark& mark : shard.watermarks) {
+            watermarks[{mark.topic, mark.partition}] = mark.high_watermark;
+        }
+    }
+    SampleSet lag;
+    for (const ShardScrape& shard : shards) {
+        for (const group::CommittedPosition& position : shard.committed) {
+            const auto it = watermarks.find({position.topic, position.partition});
+            if (it == watermarks.end() || position.offset < 0) {
+                continue;
+            }
+            add(lag, "ringlog_consumer_group_lag",
+                "Messages a consumer group has not committed yet: high watermark minus the "
+                "committed offset.",
+                MetricType::gauge,
+                {{"group", position.group_id},
+                 {"topic", position.topic},
+                 {"partition", absl::StrCat(position.partition)}},
+                static_cast<double>(std::max<int64_t>(0, it->second - position.offset)));
+        }
+    }
+    return lag;
 }
 
 }  // namespace ringlog::core::metrics

@@ -6,8 +6,10 @@
 namespace ringlog::core {
 namespace {
 
-io::Task<metrics::SampleSet> collect_on(Broker& broker, ShardId shard) {
-    auto collect = [&broker, shard] { return metrics::collect_shard(broker.local_of(shard)); };
+io::Task<metrics::ShardScrape> collect_on(Broker& broker, ShardId shard) {
+    auto collect = [&broker, shard] {
+        return metrics::scrape_shard(broker.local_of(shard), broker.groups_or_null(shard));
+    };
     co_return co_await broker.shards().submit_to(shard, std::move(collect));
 }
 
@@ -38,10 +40,15 @@ io::Task<net::http::HttpResponse> MetricsServer::answer(std::string target) {
         response.body = "try /metrics\n";
         co_return response;
     }
-    metrics::SampleSet all;
+    std::vector<metrics::ShardScrape> shards;
     for (int i = 0; i < broker_.shard_count(); ++i) {
-        all.append(co_await collect_on(broker_, ShardId(static_cast<uint32_t>(i))));
+        shards.push_back(co_await collect_on(broker_, ShardId(static_cast<uint32_t>(i))));
     }
+    metrics::SampleSet all;
+    for (metrics::ShardScrape& shard : shards) {
+        all.append(std::move(shard.samples));
+    }
+    all.append(metrics::consumer_lag(shards));
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = all.text();
     co_return response;

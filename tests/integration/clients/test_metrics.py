@@ -4,7 +4,8 @@
 buckets ending in +Inf that equal _count), other paths get 404, and the counters move with
 traffic: after producing N records to a topic and fetching them back, the partitions' records_in
 add up to N, bytes_in and bytes_out grow, the log end offsets add up to N, Produce and Fetch
-request counts grow, and connections are counted.
+request counts grow, and connections are counted; a group that committed 10 behind each
+partition's end shows those committed offsets and a consumer lag of 10 per partition.
 """
 
 import os
@@ -93,6 +94,16 @@ def case_metrics(ctx):
             check_eq(buckets[-1], ("+Inf", value), "+Inf bucket of %r" % key)
             values = [v for _, v in buckets]
             check(values == sorted(values), "cumulative buckets of %r: %r" % (key, values))
+    # Consumer lag: commit (as a simple consumer, generation -1) 10 behind each partition's end.
+    import confluent_kafka
+    ends = {int(l["partition"]): int(v) for n, l, v in after if n == "ringlog_high_watermark" and l.get("topic") == topic}
+    committer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "lagging", "enable.auto.commit": False})
+    committer.commit(offsets=[confluent_kafka.TopicPartition(topic, p, max(0, e - 10)) for p, e in ends.items()], asynchronous=False)
+    committer.close()
+    lagged = parse(scrape(port))
+    for p, end in ends.items():
+        check_eq(total(lagged, "ringlog_group_committed_offset", group="lagging", topic=topic, partition=p), max(0, end - 10), "committed offset of %s/%d" % (topic, p))
+        check_eq(total(lagged, "ringlog_consumer_group_lag", group="lagging", topic=topic, partition=p), min(10, end), "lag of %s/%d" % (topic, p))
     broker.stop()
 
 
