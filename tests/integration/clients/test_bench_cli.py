@@ -9,7 +9,9 @@ checks what the load generator claims, never how fast anything is:
 - consume from the earliest offset reads back at least that many;
 - e2e with --advertise-shards (each partition's leader is its shard's own port) at a fixed
   rate: every produced message was acknowledged and fetched by the consumer, the end-to-end
-  histogram holds every measured message, and both SVG plots are written.
+  histogram holds every measured message, and both SVG plots are written;
+- every mode again with --transport udp (the broker's kernel-UDP datagram transport, 2 shards):
+  the same counts add up, and the stored end offsets match the messages acknowledged.
 
 The ringlog binary comes from $RINGLOG_CLI (set by CMake).
 """
@@ -108,9 +110,47 @@ def case_e2e_advertised_shards(ctx):
     broker.stop()
 
 
+def case_every_mode_over_udp(ctx):
+    udp_port = harness.free_port_block(2)
+    broker = ctx.broker(shards=2, extra_args=["--udp-port", str(udp_port)])
+    topic = "bench-udp"
+    count = 20000
+    udp = ["--bootstrap", broker.bootstrap, "--topic", topic, "--transport", "udp", "--warmup", "0"]
+    produced, _ = bench(
+        ctx,
+        "udp-produce",
+        ["produce"] + udp + ["--partitions", "4", "--msg-size", "100", "--acks", "all", "--messages", str(count),
+                             "--duration", "60", "--batch-size", "4096"],
+    )
+    check_eq(produced["transport"], "udp", "transport in the JSON")
+    check_eq(produced["sent"], count, "messages sent over udp")
+    check_eq(produced["acked"], count, "messages acknowledged over udp")
+    check_eq(produced["failed"], 0, "messages failed over udp")
+    offsets = end_offsets(broker.port, topic, 4)
+    check_eq(sum(offsets.values()), count, "messages stored over the 4 partitions %r" % offsets)
+    consumed, _ = bench(
+        ctx,
+        "udp-consume",
+        ["consume"] + udp + ["--msg-size", "100", "--messages", str(count), "--duration", "60"],
+    )
+    check(consumed["consumed"] >= count, "consumed over udp %d of %d" % (consumed["consumed"], count))
+    e2e, _ = bench(
+        ctx,
+        "udp-e2e",
+        ["e2e"] + udp + ["--msg-size", "200", "--acks", "1", "--rate", "20000", "--duration", "1", "--from", "latest"],
+    )
+    check(e2e["sent"] > 0, "something was sent over udp")
+    check_eq(e2e["acked"], e2e["sent"], "every message acknowledged over udp")
+    check_eq(e2e["failed"], 0, "e2e messages failed over udp")
+    check_eq(e2e["consumed"], e2e["acked"], "every acknowledged message fetched over udp")
+    print("  ok   produce %d, consume %d, e2e %d over udp" % (produced["acked"], consumed["consumed"], e2e["consumed"]))
+    broker.stop()
+
+
 CASES = [
     ("produce_then_consume", case_produce_then_consume),
     ("e2e_advertised_shards", case_e2e_advertised_shards),
+    ("every_mode_over_udp", case_every_mode_over_udp),
 ]
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ FetchConnection::FetchConnection(io::Reactor& reactor, const RunContext& context
 }
 
 io::Task<absl::Status> FetchConnection::connect(const BrokerAddress& leader) {
-    absl::StatusOr<std::unique_ptr<net::tcp::ClientConnection>> connection =
-        co_await net::tcp::ClientConnection::connect(reactor_, leader.host, leader.port);
+    absl::StatusOr<std::unique_ptr<RequestPath>> connection =
+        co_await connect_request_path(reactor_, options_, leader, partitions_.front());
     if (!connection.ok()) {
         co_return connection.status();
     }
@@ -89,7 +89,7 @@ io::Task<absl::Status> FetchConnection::run() {
         segments_.clear();
         writer_.gather(segments_);
         const int64_t sent_ns = steady_now_ns();
-        status = co_await connection_->send(segments_);
+        status = co_await connection_->send(segments_, true);
         if (!status.ok()) {
             break;
         }
@@ -115,6 +115,7 @@ io::Task<absl::Status> FetchConnection::run() {
         }
     }
     connection_->close();
+    co_await connection_->drain();
     co_return status;
 }
 

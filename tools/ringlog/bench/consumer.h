@@ -15,8 +15,8 @@
 #include "io/task.h"
 #include "net/kafka/generated/fetch.h"
 #include "net/kafka/protocol/writer.h"
-#include "net/tcp/client_connection.h"
 #include "tools/ringlog/bench/recorder.h"
+#include "tools/ringlog/bench/request_path.h"
 #include "tools/ringlog/bench/run_context.h"
 
 namespace ringlog::tools::bench {
@@ -44,7 +44,7 @@ private:
     Recorder& recorder_;
     std::vector<int32_t> partitions_;
     std::vector<int64_t> offsets_;
-    std::unique_ptr<net::tcp::ClientConnection> connection_;
+    std::unique_ptr<RequestPath> connection_;
     net::kafka::FetchRequest request_;
     net::kafka::FetchResponse response_;
     net::kafka::Writer writer_;

@@ -34,6 +34,10 @@ const char* const bench_usage =
     "  --messages N            stop after N messages in total (0: by duration)\n"
     "  --from earliest|latest  consume: where to start (earliest)\n"
     "  --fetch-wait-ms MS      Fetch max wait (100)\n"
+    "  --transport tcp|udp|dpdk  how Produce and Fetch travel: TCP to each leader, or the\n"
+    "                          bootstrap broker's datagram transport (kernel UDP or DPDK) (tcp)\n"
+    "  --dpdk 'EAL ARGS'       --transport dpdk: EAL's arguments (a memif client vdev, say)\n"
+    "  --local-ip A.B.C.D      udp: the address bound; dpdk: ours on the port (127.0.0.1)\n"
     "  --json PATH             write the results as JSON\n"
     "  --plots PREFIX          write PREFIXlatency.svg and PREFIXthroughput.svg\n"
     "  --quiet                 no progress lines\n";
@@ -166,6 +170,14 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
             options.from_latest = value == "latest";
         } else if (flag == "--fetch-wait-ms") {
             ok = parse_int(value, options.fetch_max_wait_ms) && options.fetch_max_wait_ms >= 0;
+        } else if (flag == "--transport") {
+            options.transport = std::string(value);
+            ok = value == "tcp" || value == "udp" || value == "dpdk";
+        } else if (flag == "--dpdk") {
+            options.dpdk_eal_args = std::string(value);
+        } else if (flag == "--local-ip") {
+            options.local_ip = std::string(value);
+            ok = !value.empty();
         } else if (flag == "--json") {
             options.json_path = std::string(value);
         } else if (flag == "--plots") {
@@ -180,6 +192,9 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
     }
     if (options.mode == Mode::e2e && options.msg_bytes < 16) {
         return absl::InvalidArgumentError("e2e needs --msg-size >= 16 (the send time rides in it)");
+    }
+    if (options.transport == "dpdk" && options.dpdk_eal_args.empty()) {
+        return absl::InvalidArgumentError("--transport dpdk needs --dpdk 'EAL ARGS'");
     }
     return options;
 }

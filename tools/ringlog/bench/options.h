@@ -43,9 +43,14 @@ struct BenchOptions {
     bool from_latest = false;  // consume: start at the end instead of the start
     int32_t fetch_max_wait_ms = 100;
     int32_t partition_fetch_bytes = 4 * 1024 * 1024;
-    std::string json_path;     // results; empty: none
-    std::string plots_prefix;  // <prefix>latency.svg, <prefix>throughput.svg
-    bool quiet = false;        // no progress lines
+    // Produce and Fetch over "tcp" (to each leader) or the datagram transport, "udp" or "dpdk"
+    // (sessions to the bootstrap broker's shards); control requests always go over TCP.
+    std::string transport = "tcp";
+    std::string dpdk_eal_args;           // dpdk: EAL's arguments
+    std::string local_ip = "127.0.0.1";  // udp: bound; dpdk: ours on the DPDK port
+    std::string json_path;               // results; empty: none
+    std::string plots_prefix;            // <prefix>latency.svg, <prefix>throughput.svg
+    bool quiet = false;                  // no progress lines
 
     size_t batch_messages() const {
         return batch_bytes / msg_bytes == 0 ? 1 : batch_bytes / msg_bytes;

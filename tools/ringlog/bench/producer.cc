@@ -41,8 +41,8 @@ ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& c
 }
 
 io::Task<absl::Status> ProducerConnection::connect(const BrokerAddress& leader) {
-    absl::StatusOr<std::unique_ptr<net::tcp::ClientConnection>> connection =
-        co_await net::tcp::ClientConnection::connect(reactor_, leader.host, leader.port);
+    absl::StatusOr<std::unique_ptr<RequestPath>> connection =
+        co_await connect_request_path(reactor_, options_, leader, partitions_.front());
     if (!connection.ok()) {
         co_return connection.status();
     }
@@ -80,6 +80,7 @@ io::Task<absl::Status> ProducerConnection::run() {
     work_.notify_all();
     connection_->close();
     co_await receiver.wait_idle();
+    co_await connection_->drain();
     co_return status_.ok() ? refused_ : status_;
 }
 
@@ -143,7 +144,7 @@ io::Task<void> ProducerConnection::send_loop() {
         ++count_;
         work_.notify_all();
         recorder_.sent += messages;
-        const absl::Status sent = co_await connection_->send(slot.segments);
+        const absl::Status sent = co_await connection_->send(slot.segments, options_.acks != 0);
         if (!sent.ok()) {
             if (status_.ok()) {
                 status_ = sent;

@@ -23,9 +23,9 @@
 #include "io/task.h"
 #include "net/kafka/generated/produce.h"
 #include "net/kafka/protocol/writer.h"
-#include "net/tcp/client_connection.h"
 #include "tools/ringlog/bench/batch_builder.h"
 #include "tools/ringlog/bench/recorder.h"
+#include "tools/ringlog/bench/request_path.h"
 #include "tools/ringlog/bench/run_context.h"
 
 namespace ringlog::tools::bench {
@@ -76,7 +76,7 @@ private:
     double period_ns_;  // 0: closed loop
     uint64_t message_limit_;
     BatchBuilder builder_;
-    std::unique_ptr<net::tcp::ClientConnection> connection_;
+    std::unique_ptr<RequestPath> connection_;
 
     std::vector<Slot> slots_;
     size_t head_ = 0;   // the oldest request in flight

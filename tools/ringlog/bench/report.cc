@@ -76,11 +76,11 @@ const Histogram& primary_latency(const BenchResult& result) {
 void print_summary(const BenchResult& result) {
     const BenchOptions& o = result.options;
     const double seconds = result.measured_s;
-    std::printf("\n%s: topic %s, %zu partitions, %zu B messages, acks=%d, %s, %d+%d connections\n",
-                mode_name(o.mode), o.topic.c_str(), result.cluster.leaders.size(), o.msg_bytes,
-                o.acks,
-                o.rate > 0 ? absl::StrFormat("rate %.0f msg/s", o.rate).c_str() : "max rate",
-                result.producer_connections, result.consumer_connections);
+    std::printf(
+        "\n%s: topic %s, %zu partitions, %zu B messages, acks=%d, %s, %d+%d %s connections\n",
+        mode_name(o.mode), o.topic.c_str(), result.cluster.leaders.size(), o.msg_bytes, o.acks,
+        o.rate > 0 ? absl::StrFormat("rate %.0f msg/s", o.rate).c_str() : "max rate",
+        result.producer_connections, result.consumer_connections, o.transport.c_str());
     std::printf("measured %.2f s: %.0f msg/s, %.1f MB/s (%lu messages)\n", seconds,
                 static_cast<double>(measured_messages(result)) / seconds,
                 static_cast<double>(measured_bytes(result)) / 1e6 / seconds,
@@ -118,6 +118,7 @@ std::string results_json(const BenchResult& result) {
     absl::StrAppend(&json, "  \"msg_size\": ", o.msg_bytes, ",\n");
     absl::StrAppend(&json, "  \"batch_size\": ", o.batch_bytes, ",\n");
     absl::StrAppend(&json, "  \"acks\": ", o.acks, ",\n");
+    absl::StrAppend(&json, "  \"transport\": ", json_string(o.transport), ",\n");
     absl::StrAppend(&json, "  \"rate\": ", o.rate, ",\n");
     absl::StrAppend(&json, "  \"threads\": ", o.threads, ",\n");
     absl::StrAppend(&json, "  \"producer_connections\": ", result.producer_connections, ",\n");
