@@ -8,6 +8,26 @@
 #include "net/dpdk/control.h"
 
 namespace ringlog::core {
+namespace {
+
+void record(metrics::ApiMetrics& api, std::chrono::steady_clock::time_point start) {
+    ++api.requests;
+    api.latency.record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count()));
+}
+
+// A deferred response counts until its answer is ready, not just until the next request may
+// start.
+io::Task<std::optional<net::tcp::Response>> timed(
+    io::Task<std::optional<net::tcp::Response>> completion, metrics::ApiMetrics& api,
+    std::chrono::steady_clock::time_point start) {
+    std::optional<net::tcp::Response> reply = co_await std::move(completion);
+    record(api, start);
+    co_return reply;
+}
+
+}  // namespace
 
 io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const std::byte> frame) {
     net::kafka::Reader reader(frame);
@@ -40,10 +60,10 @@ io::Task<std::optional<net::tcp::Response>> KafkaSession::handle(std::span<const
     const auto start = std::chrono::steady_clock::now();
     std::optional<net::tcp::Response> reply = co_await api::dispatch(context, reader);
     metrics::ApiMetrics& api = counts.by_api[static_cast<size_t>(header.request_api_key)];
-    ++api.requests;
-    api.latency.record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::steady_clock::now() - start)
-                                                 .count()));
+    if (reply.has_value() && reply->is_deferred()) {
+        co_return net::tcp::Response::deferred(timed(reply->take_completion(), api, start));
+    }
+    record(api, start);
     co_return reply;
 }
 

@@ -451,6 +451,7 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
         co_return AppendResult{Offset(-1), Offset(-1), sequence.verdict};
     }
     AppendResult result;
+    result.generation = rollback_generation_;
     RL_CO_RETURN_IF_ERROR(store(batches, result));
 
     if (config_.durability != Durability::always) {
@@ -461,21 +462,32 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
         }
         co_return result;
     }
-    const uint64_t generation = rollback_generation_;
     sync_requested_ = true;
     work_.notify_all();
     if (wait == AppendWait::in_memory) {
         co_return result;  // the flusher syncs it with the next group; readers see it then
     }
-    while (true) {
-        if (rollback_generation_ != generation) {
-            co_return last_flush_error_;  // our bytes were dropped: not acknowledged
+    RL_CO_RETURN_IF_ERROR(co_await wait_durable(result));
+    co_return result;
+}
+
+io::Task<absl::Status> Log::wait_durable(AppendResult stored) {
+    if (config_.durability != Durability::always) {
+        co_return absl::OkStatus();
+    }
+    while (durable_offset_ <= stored.last_offset) {
+        if (rollback_generation_ != stored.generation) {
+            // Our bytes (or, for a duplicate, the original's) were dropped: not acknowledged.
+            co_return last_flush_error_.ok() ? absl::UnavailableError(absl::StrCat(
+                                                   "log ", dir_, " dropped unflushed appends"))
+                                             : last_flush_error_;
         }
-        if (durable_offset_ > result.last_offset) {
-            co_return result;
+        if (closed_) {
+            co_return absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"));
         }
         co_await flushed_.wait();
     }
+    co_return absl::OkStatus();
 }
 
 SequenceCheck Log::check_sequences(std::span<const std::byte> batches) const {
@@ -514,22 +526,14 @@ io::Task<absl::StatusOr<AppendResult>> Log::answer_duplicate(SequenceCheck dupli
                                                              AppendWait wait) {
     ++stats_.duplicates;
     const AppendResult result{duplicate.base_offset, duplicate.last_offset,
-                              SequenceVerdict::duplicate};
-    if (config_.durability != Durability::always || wait == AppendWait::in_memory) {
+                              SequenceVerdict::duplicate, rollback_generation_};
+    if (wait == AppendWait::in_memory) {
         co_return result;
     }
     // The original may still wait for its sync: the retry is acknowledged when it would have
     // been. If that flush fails, the original is rolled back (and forgotten by the table), and
     // so the retry fails as the original did; the client's next retry stores it.
-    const uint64_t generation = rollback_generation_;
-    while (durable_offset_ <= result.last_offset) {
-        if (rollback_generation_ != generation || closed_) {
-            co_return last_flush_error_.ok()
-                ? absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"))
-                : last_flush_error_;
-        }
-        co_await flushed_.wait();
-    }
+    RL_CO_RETURN_IF_ERROR(co_await wait_durable(result));
     co_return result;
 }
 

@@ -51,6 +51,9 @@ struct AppendResult {
     // already stored at [base, last]; nothing was stored. Anything else: refused, nothing
     // stored, offsets -1 (produce answers the Kafka error for it).
     SequenceVerdict sequence = SequenceVerdict::accept;
+    // The log's rollback count when it was stored: wait_durable() fails if a failed flush
+    // dropped it meanwhile.
+    uint64_t generation = 0;
 };
 
 // How long append() waits. Kafka's acks=1 is acknowledged once the batch is in the log's
@@ -101,6 +104,12 @@ public:
     // original is durable) and stores nothing.
     [[nodiscard]] io::Task<absl::StatusOr<AppendResult>> append(
         std::span<const std::byte> batches, AppendWait wait = AppendWait::policy);
+
+    // The second half of an append made with AppendWait::in_memory: completes once `stored`
+    // (accepted or a duplicate) is durable, at once unless the policy is `always`. Fails, as
+    // append() would have, if a failed flush dropped it or the log closed first. Produce
+    // stores a request's batches, lets the connection read the next request, then waits here.
+    [[nodiscard]] io::Task<absl::Status> wait_durable(AppendResult stored);
 
     // Whole batches from the one holding `from`, up to bytes_max (but always at least one
     // batch, as Fetch v3+ requires). kOutOfRange outside [log start, high watermark].

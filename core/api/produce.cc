@@ -8,6 +8,9 @@
 // table (core/producer_state.h): a retry is answered with the original offsets.
 #include "net/kafka/generated/produce.h"
 
+#include <algorithm>
+#include <deque>
+#include <string>
 #include <vector>
 
 #include "core/api/handlers.h"
@@ -22,11 +25,24 @@ namespace {
 using net::kafka::ProduceRequest;
 using net::kafka::ProduceResponse;
 
+// A partition whose acks=all answer waits for its log's next sync: the store is done, and
+// wait_durable() is what is left.
+struct PendingAck {
+    size_t topic_index;  // in the response's topics
+    std::string_view topic;
+    int32_t partition;
+    ShardId shard;
+    ProduceResponse::PartitionProduceResponse* out;
+    AppendResult stored;
+    bool waits = false;
+};
+
 struct ProduceItem {
     std::string_view topic;
     int32_t partition;
     net::kafka::ByteView records;
     ProduceResponse::PartitionProduceResponse* out;
+    PendingAck* pending;  // acks=all only
 };
 
 // Checks what the log does not: every batch is magic v2 and within the topic's size limit.
@@ -93,7 +109,9 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
         out.error_code = code(checked);
         co_return;
     }
-    const AppendWait wait = acks == -1 ? AppendWait::policy : AppendWait::in_memory;
+    // Every append returns once stored; acks=all waits for the disk afterwards (finish_produce),
+    // so that the connection can read the next request meanwhile.
+    const AppendWait wait = AppendWait::in_memory;
     absl::StatusOr<AppendResult> appended;
     if (partition->timestamp_policy() == TimestampPolicy::log_append_time) {
         const int64_t now_ms = Clock::system().now_ms();
@@ -126,6 +144,67 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
     }
     out.base_offset = appended->base_offset.value();
     out.log_start_offset = partition->log().log_start_offset().value();
+    if (acks == -1 && partition->log().config().durability == Durability::always) {
+        item.pending->stored = *appended;
+        item.pending->waits = true;
+    }
+}
+
+// On the owning shard, after the stores: each partition's answer once its batches are durable.
+io::Task<void> wait_durable_on_shard(ShardLocal& local, std::vector<PendingAck*> pending) {
+    for (PendingAck* ack : pending) {
+        Partition* found = local.find(ack->topic, ack->partition);
+        if (found == nullptr) {
+            // Deleted since the store; its log closed before it could say.
+            ack->out->error_code = code(ErrorCode::not_leader_or_follower);
+            ack->out->base_offset = -1;
+            continue;
+        }
+        Partition::Use partition = found->use();
+        const absl::Status status = co_await partition->log().wait_durable(ack->stored);
+        if (!status.ok()) {
+            ++partition->counters().produce_errors;
+            ack->out->error_code = code(error_for_storage(status));
+            ack->out->base_offset = -1;
+        }
+    }
+}
+
+io::Task<void> wait_durable_remote(Broker& broker, ShardId shard, std::vector<PendingAck*> pending) {
+    auto call = [&broker, shard, pending = std::move(pending)]() mutable {
+        return wait_durable_on_shard(broker.local_of(shard), std::move(pending));
+    };
+    co_await broker.shards().submit_to(shard, std::move(call));
+}
+
+// The deferred half of an acks=all produce: owns everything the answer needs (the request
+// frame is gone by now), waits for every partition's sync, and encodes the answer.
+io::Task<Reply> finish_produce(Broker& broker, ReplyHeader header, ProduceResponse response,
+                               std::deque<std::string> names, std::vector<PendingAck> pending) {
+    const int shard_count = broker.shard_count();
+    const ShardId here = broker.local().shard().id();
+    std::vector<std::vector<PendingAck*>> by_shard(static_cast<size_t>(shard_count));
+    for (PendingAck& ack : pending) {
+        if (ack.waits) {
+            by_shard[ack.shard.value()].push_back(&ack);
+        }
+    }
+    io::TaskGroup shards;
+    for (int i = 0; i < shard_count; ++i) {
+        auto& acks = by_shard[static_cast<size_t>(i)];
+        if (acks.empty()) {
+            continue;
+        }
+        const ShardId shard(static_cast<uint32_t>(i));
+        if (shard == here) {
+            shards.spawn(wait_durable_on_shard(broker.local(), std::move(acks)));
+        } else {
+            shards.spawn(wait_durable_remote(broker, shard, std::move(acks)));
+        }
+    }
+    co_await shards.wait_idle();
+    (void)names;  // the topic names `response` points at, alive until it is encoded
+    co_return encode_reply(header, response);
 }
 
 // On the owning shard: every item of this shard at once.
@@ -158,6 +237,13 @@ io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body
     response.responses.reserve(request->topic_data.size());
     const int shard_count = context.broker.shard_count();
     std::vector<std::vector<ProduceItem>> by_shard(static_cast<size_t>(shard_count));
+    size_t partition_count = 0;
+    for (const auto& topic : request->topic_data) {
+        partition_count += topic.partition_data.size();
+    }
+    // Reserved up front: items point into it.
+    std::vector<PendingAck> pending;
+    pending.reserve(acks == -1 ? partition_count : 0);
     for (const auto& topic : request->topic_data) {
         auto& topic_out = response.responses.emplace_back();
         topic_out.name = topic.name;
@@ -177,8 +263,14 @@ io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body
                 continue;
             }
             const ShardId owner = shard_for(topic.name, partition.index, shard_count);
+            PendingAck* ack = nullptr;
+            if (acks == -1) {
+                ack = &pending.emplace_back(
+                    PendingAck{response.responses.size() - 1, topic.name, partition.index, owner,
+                               &out, AppendResult{}, false});
+            }
             by_shard[owner.value()].push_back(
-                {topic.name, partition.index, partition.records.bytes(), &out});
+                {topic.name, partition.index, partition.records.bytes(), &out, ack});
         }
     }
     // The items point into `request` (the frame) and `response`, both alive until we return.
@@ -201,7 +293,25 @@ io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body
     if (acks == 0) {
         co_return std::nullopt;
     }
-    co_return encode_reply(context, response);
+    const bool waits = std::any_of(pending.begin(), pending.end(),
+                                   [](const PendingAck& ack) { return ack.waits; });
+    if (!waits) {
+        co_return encode_reply(context, response);
+    }
+    // Every batch is stored, in this request's order: the connection may go on with the next
+    // request while this one waits for the disk (Kafka's broker reads one request per
+    // connection at a time; pipelining them lets one connection keep several syncs busy).
+    // The answer must outlive the frame, so the topic names it holds are copied.
+    std::deque<std::string> names;
+    for (auto& topic_out : response.responses) {
+        topic_out.name = names.emplace_back(topic_out.name);
+    }
+    for (PendingAck& ack : pending) {
+        ack.topic = response.responses[ack.topic_index].name;
+    }
+    co_return net::tcp::Response::deferred(finish_produce(context.broker, ReplyHeader::of(context),
+                                                          std::move(response), std::move(names),
+                                                          std::move(pending)));
 }
 
 }  // namespace ringlog::core::api

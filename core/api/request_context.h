@@ -43,10 +43,22 @@ inline int16_t code(ErrorCode error) {
     return static_cast<int16_t>(error);
 }
 
+// What a response frame needs of its request's header, kept by value where the response is
+// made after the request frame is gone (a deferred response, net/tcp/connection.h).
+struct ReplyHeader {
+    int32_t correlation_id;
+    int16_t api_key;
+    int16_t version;
+
+    static ReplyHeader of(const RequestContext& context) {
+        return {context.header.correlation_id, context.header.request_api_key, context.version()};
+    }
+};
+
 // The response frame for `body`: size, response header, body. `owner` (whatever the body's
 // external record segments point into) lives until the frame is sent.
 template <typename Body, typename Owner>
-net::tcp::Response encode_reply(const RequestContext& context, const Body& body, Owner owner) {
+net::tcp::Response encode_reply(ReplyHeader header, const Body& body, Owner owner) {
     struct Frame {
         net::kafka::Writer writer;
         Owner owner;
@@ -54,10 +66,9 @@ net::tcp::Response encode_reply(const RequestContext& context, const Body& body,
 
     Frame frame{net::kafka::Writer(256), std::move(owner)};
     const auto size = frame.writer.reserve_int32_size();
-    net::kafka::ResponseHeader{.correlation_id = context.header.correlation_id}.encode(
-        frame.writer,
-        net::kafka::response_header_version(context.header.request_api_key, context.version()));
-    body.encode(frame.writer, context.version());
+    net::kafka::ResponseHeader{.correlation_id = header.correlation_id}.encode(
+        frame.writer, net::kafka::response_header_version(header.api_key, header.version));
+    body.encode(frame.writer, header.version);
     frame.writer.patch_int32_size(size);
     return net::tcp::Response::holding(
         std::move(frame), [](const Frame& held, std::vector<net::tcp::Response::Segment>& out) {
@@ -65,9 +76,19 @@ net::tcp::Response encode_reply(const RequestContext& context, const Body& body,
         });
 }
 
+template <typename Body, typename Owner>
+net::tcp::Response encode_reply(const RequestContext& context, const Body& body, Owner owner) {
+    return encode_reply(ReplyHeader::of(context), body, std::move(owner));
+}
+
+template <typename Body>
+net::tcp::Response encode_reply(ReplyHeader header, const Body& body) {
+    return encode_reply(header, body, std::monostate{});
+}
+
 template <typename Body>
 net::tcp::Response encode_reply(const RequestContext& context, const Body& body) {
-    return encode_reply(context, body, std::monostate{});
+    return encode_reply(ReplyHeader::of(context), body, std::monostate{});
 }
 
 // Decodes the body of `Request` or closes the connection; nullopt then.

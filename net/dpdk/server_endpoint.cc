@@ -301,7 +301,9 @@ void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Res
 
 io::Task<void> ServerEndpoint::execute(Session& session, Slot& slot, uint64_t sequence, Bytes frame,
                                        std::optional<ReceivedPacket> held) {
-    std::optional<tcp::Response> response = co_await handler_.handle(frame);
+    // A deferred response (a produce waiting for the disk) is awaited here: a session's
+    // requests run side by side already, each in its window slot.
+    std::optional<tcp::Response> response = co_await tcp::resolve(co_await handler_.handle(frame));
     if (held.has_value()) {
         io_.release(*held);
     }

@@ -17,6 +17,31 @@
 
 namespace ringlog::net::tcp {
 
+Response::Response() = default;
+Response::~Response() = default;
+Response::Response(Response&&) noexcept = default;
+Response& Response::operator=(Response&&) noexcept = default;
+
+Response Response::deferred(io::Task<std::optional<Response>> completion) {
+    Response response;
+    response.deferred_ = std::make_unique<DeferredResponse>(DeferredResponse{std::move(completion)});
+    return response;
+}
+
+io::Task<std::optional<Response>> Response::take_completion() {
+    RL_ASSERT(deferred_ != nullptr);
+    io::Task<std::optional<Response>> completion = std::move(deferred_->completion);
+    deferred_.reset();
+    return completion;
+}
+
+io::Task<std::optional<Response>> resolve(std::optional<Response> response) {
+    if (response.has_value() && response->is_deferred()) {
+        co_return co_await response->take_completion();
+    }
+    co_return response;
+}
+
 size_t Response::size_bytes() const {
     size_t total = 0;
     for (const Segment& segment : segments_) {
@@ -121,6 +146,9 @@ io::Task<absl::Status> Connection::run() {
     release_chunk();
     release_pending();
     co_await sender_.wait_idle();
+    // Deferred completions write into queue_: they finish (the disk answers, or their log
+    // closes) before it goes.
+    co_await deferred_.wait_idle();
     if (status.ok()) {
         status = send_status_;
     }
@@ -162,8 +190,11 @@ size_t Connection::fill_iovecs() {
     size_t count = 0;
     size_t first_segment = front_segment_;
     size_t first_offset = front_offset_;
-    for (const Response& response : queue_) {
-        const auto& segments = response.segments();
+    for (const Queued& queued : queue_) {
+        if (!queued.ready) {
+            break;  // later responses wait for this one: they go out in request order
+        }
+        const auto& segments = queued.response.segments();
         for (size_t i = first_segment; i < segments.size() && count < iovecs_max; ++i) {
             const size_t skip = i == first_segment ? first_offset : 0;
             if (segments[i].size() > skip) {
@@ -183,8 +214,8 @@ size_t Connection::fill_iovecs() {
 void Connection::consume_sent(size_t bytes) {
     stats_.bytes_sent += bytes;
     unsent_bytes_ -= bytes;
-    while (!queue_.empty()) {
-        const auto& segments = queue_.front().segments();
+    while (!queue_.empty() && queue_.front().ready) {
+        const auto& segments = queue_.front().response.segments();
         while (front_segment_ < segments.size()) {
             const size_t left = segments[front_segment_].size() - front_offset_;
             if (bytes < left) {
@@ -195,8 +226,9 @@ void Connection::consume_sent(size_t bytes) {
             ++front_segment_;
             front_offset_ = 0;
         }
+        // A deferred request that answered nothing leaves an empty slot: nothing was sent.
+        stats_.responses_sent += segments.empty() ? 0 : 1;
         queue_.pop_front();
-        ++stats_.responses_sent;
         front_segment_ = 0;
     }
     RL_ASSERT(bytes == 0);
@@ -205,7 +237,8 @@ void Connection::consume_sent(size_t bytes) {
 io::Task<void> Connection::send_loop() {
     const bool zero_copy_supported = reactor_.supports(IORING_OP_SENDMSG_ZC);
     while (true) {
-        while (queue_.empty() && !receive_done_ && !closing_) {
+        while ((queue_.empty() && !receive_done_ && !closing_)
+               || (!queue_.empty() && !queue_.front().ready && !closing_)) {
             co_await send_ready_.wait();
         }
         if (closing_ || queue_.empty()) {
@@ -244,6 +277,21 @@ io::Task<void> Connection::send_loop() {
         consume_sent(static_cast<size_t>(result));
         receive_wake_.notify_all();
     }
+    receive_wake_.notify_all();
+}
+
+io::Task<void> Connection::complete_deferred(Queued& slot,
+                                             io::Task<std::optional<Response>> completion) {
+    std::optional<Response> response = co_await std::move(completion);
+    if (response.has_value()) {
+        RL_ASSERT(!response->is_deferred());
+        slot.response = std::move(*response);
+    }
+    // No response (nullopt) leaves an empty slot, which the send loop skips.
+    slot.ready = true;
+    unsent_bytes_ += slot.response.size_bytes();
+    --deferred_in_flight_;
+    send_ready_.notify_all();
     receive_wake_.notify_all();
 }
 

@@ -31,14 +31,31 @@
 
 namespace ringlog::net::tcp {
 
+struct DeferredResponse;
+
 // A response frame as a gather list in wire order (size prefix included, as
 // kafka::Writer::gather() produces it), plus whatever owns the bytes the segments point at,
 // kept alive until the last byte has been sent.
+//
+// Or a deferred response: a request whose effects are already ordered (a produce whose batches
+// are stored, waiting only for the disk) lets the connection go on with the next frame; the
+// response itself comes from `completion`, and is still sent in request order. The completion
+// must not touch the request frame: its bytes may be gone by then.
 class Response {
 public:
     using Segment = std::span<const std::byte>;
 
-    Response() = default;
+    Response();
+    ~Response();
+    Response(Response&&) noexcept;
+    Response& operator=(Response&&) noexcept;
+
+    static Response deferred(io::Task<std::optional<Response>> completion);
+
+    bool is_deferred() const { return deferred_ != nullptr; }
+
+    // The completion of a deferred response (once; the response is empty after).
+    io::Task<std::optional<Response>> take_completion();
 
     // Takes `owner` (a Writer, a vector, buffer refs...) and lets `gather(const T&,
     // std::vector<Segment>&)` list its segments; they may point into the moved owner.
@@ -77,7 +94,16 @@ private:
 
     std::vector<Segment> segments_;
     std::unique_ptr<OwnerBase> owner_;
+    std::unique_ptr<DeferredResponse> deferred_;
 };
+
+struct DeferredResponse {
+    io::Task<std::optional<Response>> completion;
+};
+
+// What a handler's response becomes once any deferred part has finished (for callers that
+// answer one request at a time, like the datagram transport).
+io::Task<std::optional<Response>> resolve(std::optional<Response> response);
 
 // What a connection calls for each frame. One virtual call per request, not per record.
 class FrameHandler {
@@ -85,8 +111,9 @@ public:
     virtual ~FrameHandler() = default;
 
     // `frame` is the payload without its size prefix; its bytes stay valid until the returned
-    // task completes. Frames of one connection are handled one at a time, in order. No
-    // response (std::nullopt) sends nothing, as for a produce with acks=0.
+    // task completes. Frames of one connection are handled one at a time, in order (a deferred
+    // response lets the next frame start while its completion runs). No response
+    // (std::nullopt) sends nothing, as for a produce with acks=0.
     virtual io::Task<std::optional<Response>> handle(std::span<const std::byte> frame) = 0;
 };
 
@@ -108,6 +135,9 @@ struct ConnectionOptions {
     // 0.4-0.9x of SENDMSG at 16 KiB, 64 KiB and 4 MiB, 0.7-1.3x at 256 KiB and 1 MiB
     // (bench/README.md, tcp_send_bench). On a real NIC measure again, from about 64 KiB.
     size_t zero_copy_send_bytes_min = 0;
+    // Deferred responses (produce requests waiting for the disk) in flight at once; at the
+    // bound the connection stops reading, like for unsent bytes.
+    size_t deferred_max = 32;
 };
 
 // Counters for tests and metrics; they only grow.
@@ -122,6 +152,7 @@ struct ConnectionStats {
     uint64_t sends = 0;            // SENDMSG(_ZC) operations, partial ones included
     uint64_t zero_copy_sends = 0;  // of those, SENDMSG_ZC
     uint64_t reads_paused = 0;     // times reading stopped for unsent responses to drain
+    uint64_t deferred = 0;         // responses that completed after the next frame started
 };
 
 // Contract: created, used and destroyed on its reactor's thread; owns the socket from the
@@ -222,7 +253,19 @@ private:
     void release_pending();
     void fall_back_to_plain();
 
-    bool over_bound() const { return unsent_bytes_ > options_.unsent_bytes_max; }
+    bool over_bound() const {
+        return unsent_bytes_ > options_.unsent_bytes_max
+               || deferred_in_flight_ >= options_.deferred_max;
+    }
+
+    // A response in the send queue; a deferred one holds its place until its completion.
+    struct Queued {
+        Response response;
+        bool ready = true;
+    };
+
+    [[nodiscard]] io::Task<void> complete_deferred(Queued& slot,
+                                                   io::Task<std::optional<Response>> completion);
 
     [[nodiscard]] io::Task<void> linger();
 
@@ -263,8 +306,9 @@ private:
     std::vector<std::byte> aside_feeding_;
     std::vector<std::byte> held_frames_;
 
-    // Responses in request order; the front one may be partly sent.
-    std::deque<Response> queue_;
+    // Responses in request order; the front one may be partly sent. A deque: deferred
+    // completions hold references to their slots while others are pushed and popped.
+    std::deque<Queued> queue_;
     size_t front_segment_ = 0;  // first unsent segment of queue_.front()
     size_t front_offset_ = 0;   // bytes of that segment already sent
     size_t unsent_bytes_ = 0;
@@ -279,6 +323,8 @@ private:
     io::Notify send_ready_;    // the queue grew, or the receive side finished
     io::Notify receive_wake_;  // bytes were sent, a receive CQE came, the send side finished
     io::TaskGroup sender_;
+    io::TaskGroup deferred_;
+    size_t deferred_in_flight_ = 0;
     ConnectionStats stats_;
 };
 

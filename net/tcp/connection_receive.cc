@@ -293,9 +293,14 @@ io::Task<absl::Status> Connection::receive_loop() {
             if (closing_) {
                 co_return absl::OkStatus();
             }
-            if (response.has_value()) {
+            if (response.has_value() && response->is_deferred()) {
+                queue_.push_back(Queued{Response(), false});
+                ++deferred_in_flight_;
+                ++stats_.deferred;
+                deferred_.spawn(complete_deferred(queue_.back(), response->take_completion()));
+            } else if (response.has_value()) {
                 unsent_bytes_ += response->size_bytes();
-                queue_.push_back(std::move(*response));
+                queue_.push_back(Queued{std::move(*response), true});
                 send_ready_.notify_all();
             }
         }
