@@ -356,7 +356,9 @@ absl::StatusOr<size_t> CodecContext::compress(Compression codec, std::span<const
     }
     switch (codec) {
         case Compression::none:
-            std::memcpy(target.data(), input.data(), input.size());
+            if (!input.empty()) {  // memcpy's pointers must not be null, even for 0 bytes
+                std::memcpy(target.data(), input.data(), input.size());
+            }
             return input.size();
         case Compression::gzip:
             return state_->gzip(input, target);
@@ -385,7 +387,9 @@ absl::StatusOr<size_t> CodecContext::decompress(Compression codec, std::span<con
             if (out.size() < input.size()) {
                 out.resize(input.size());
             }
-            std::memcpy(out.data(), input.data(), input.size());
+            if (!input.empty()) {
+                std::memcpy(out.data(), input.data(), input.size());
+            }
             return input.size();
         case Compression::gzip:
             return state_->gunzip(input, output_bytes_max, out);
