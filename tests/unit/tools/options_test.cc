@@ -45,7 +45,43 @@ TEST(BenchOptions, RefusesBadInput) {
     EXPECT_FALSE(parse({"--frobnicate", "1"}).ok());
     EXPECT_FALSE(parse({"--topic"}).ok());
     EXPECT_FALSE(parse({"e2e", "--msg-size", "8"}).ok());
-    EXPECT_FALSE(parse({"--compression", "zstd"}).ok());
+    EXPECT_FALSE(parse({"--compression", "brotli"}).ok());
+    EXPECT_FALSE(parse({"--value-entropy", "9"}).ok());
+    EXPECT_FALSE(parse({"--value-entropy", "lots"}).ok());
+    EXPECT_FALSE(parse({"--keys", "-1"}).ok());
+    EXPECT_FALSE(parse({"--key-distribution", "pareto"}).ok());
+    EXPECT_FALSE(parse({"--key-distribution", "zipf:0"}).ok());
+    EXPECT_FALSE(parse({"--key-distribution", "zipf:x"}).ok());
+}
+
+TEST(BenchOptions, ParsesCodecsValuesAndKeyDistributions) {
+    using net::kafka::Compression;
+    EXPECT_EQ(parse({}).value().compression, Compression::none);
+    EXPECT_EQ(parse({}).value().value_entropy_bits, value_entropy_fixed);
+    EXPECT_EQ(parse({}).value().key_distribution, KeyDistribution::uniform);
+    const std::pair<const char*, Compression> codecs[] = {{"none", Compression::none},
+                                                          {"gzip", Compression::gzip},
+                                                          {"snappy", Compression::snappy},
+                                                          {"lz4", Compression::lz4},
+                                                          {"zstd", Compression::zstd}};
+    for (const auto& [name, codec] : codecs) {
+        absl::StatusOr<BenchOptions> options = parse({"--compression", name});
+        ASSERT_TRUE(options.ok()) << name;
+        EXPECT_EQ(options->compression, codec);
+        EXPECT_STREQ(compression_name(codec), name);
+    }
+    EXPECT_EQ(parse({"--value-entropy", "4"}).value().value_entropy_bits, 4);
+    EXPECT_EQ(parse({"--value-entropy", "fixed"}).value().value_entropy_bits, value_entropy_fixed);
+    absl::StatusOr<BenchOptions> zipf = parse({"--keys", "100", "--key-distribution", "zipf"});
+    ASSERT_TRUE(zipf.ok());
+    EXPECT_EQ(zipf->key_distribution, KeyDistribution::zipf);
+    EXPECT_DOUBLE_EQ(zipf->zipf_exponent, 1.0);
+    zipf = parse({"--key-distribution", "zipf:1.5"});
+    ASSERT_TRUE(zipf.ok());
+    EXPECT_DOUBLE_EQ(zipf->zipf_exponent, 1.5);
+    EXPECT_EQ(key_distribution_name(*zipf), "zipf:1.5");
+    EXPECT_EQ(parse({"--key-distribution", "sequential"}).value().key_distribution,
+              KeyDistribution::sequential);
 }
 
 }  // namespace

@@ -1,17 +1,23 @@
-// BatchBuilder: writes the load generator's record batches (magic v2, uncompressed) straight
-// into a reusable buffer: no allocation per message or per batch once the buffer has grown.
+// BatchBuilder: writes the load generator's record batches (magic v2) straight into a
+// reusable buffer: no allocation per message or per batch once the buffers have grown. With a
+// codec, the records are written into a scratch buffer and compressed (net/kafka's
+// CodecContext, the codecs the broker reads) into the batch, whose attributes name the codec.
 // Each value starts with the message's intended send time (steady clock, ns, little-endian)
 // and a sequence number, so a consumer in the same process can measure end-to-end latency;
-// the rest is fixed pseudo-random filler. net/kafka/record_batch_builder.h builds batches from
-// a description for tests; this one is for throughput.
+// the rest is filler: one fixed pseudo-random block, or (--value-entropy B) a slice of a pool
+// of bytes with B bits of entropy each, different for each value. net/kafka's
+// record_batch_builder.h builds batches from a description for tests; this one is for
+// throughput.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
+#include <string_view>
 #include <vector>
 
+#include "net/kafka/codec_context.h"
+#include "net/kafka/record_batch.h"
 #include "net/kafka/varint.h"
 
 namespace ringlog::tools::bench {
@@ -26,28 +32,41 @@ inline constexpr size_t payload_stamp_bytes = 16;
 
 class BatchBuilder {
 public:
-    // `keys` distinct keys picked at random per message (0: null keys).
-    BatchBuilder(size_t value_bytes, int32_t keys, uint64_t seed);
+    // Keys given to build() are at most `key_bytes_max` long; `entropy_bits` is
+    // value_entropy_fixed or 0-8 (options.h).
+    BatchBuilder(size_t value_bytes, size_t key_bytes_max, int entropy_bits,
+                 net::kafka::Compression codec, uint64_t seed);
 
     // Writes one batch of intended_ns.size() messages into `out` (grown when too small, never
-    // shrunk) and returns its size in bytes. Message i carries intended_ns[i] and sequence
-    // `first_sequence + i`; every record's timestamp is `timestamp_ms`.
+    // shrunk) and returns its size in bytes. Message i carries intended_ns[i], sequence
+    // `first_sequence + i` and key keys[i] (`keys` empty: null keys); every record's timestamp
+    // is `timestamp_ms`.
     size_t build(std::vector<std::byte>& out, std::span<const int64_t> intended_ns,
-                 uint64_t first_sequence, int64_t timestamp_ms);
+                 std::span<const std::string_view> keys, uint64_t first_sequence,
+                 int64_t timestamp_ms);
 
     // The bound build() grows `out` to for `count` messages.
     size_t bytes_max(size_t count) const;
 
 private:
+    // The records, uncompressed, from `p`; returns their end.
+    std::byte* write_records(std::byte* p, std::span<const int64_t> intended_ns,
+                             std::span<const std::string_view> keys, uint64_t first_sequence);
+    size_t records_bytes_max(size_t count) const;
+    const std::byte* next_filler();
+
     size_t value_bytes_;
-    int32_t keys_;
+    size_t key_bytes_max_;
+    net::kafka::Compression codec_;
     uint64_t random_;
-    std::vector<std::byte> filler_;
-    std::vector<std::string> key_table_;
+    std::vector<std::byte> filler_;   // fixed: value_bytes_; else a pool to take slices from
+    size_t pool_offset_ = 0;          // where the next value's slice starts
+    std::vector<std::byte> records_;  // with a codec: the records before compression
+    net::kafka::CodecContext codec_context_;
 };
 
-// Calls visit(value bytes) for each record of an uncompressed v2 batch's records section;
-// false if the records are malformed.
+// Calls visit(value bytes) for each record of an uncompressed (or already inflated) v2
+// batch's records section; false if the records are malformed.
 // A record: length varint, attributes int8, timestampDelta varlong, offsetDelta varint, key
 // length varint + key, value length varint + value, headers (skipped by the length).
 template <typename Visit>

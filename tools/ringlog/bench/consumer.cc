@@ -150,36 +150,25 @@ absl::Status FetchConnection::take(const net::kafka::FetchResponse& response, in
                     continue;
                 }
                 const auto count = static_cast<uint64_t>(batch->records_count());
+                const auto wire_bytes = static_cast<uint64_t>(batch->size_bytes());
                 offset = batch->last_offset() + 1;
                 taken += count;
                 recorder_.second.consumed += count;
                 recorder_.second.consumed_bytes += count * options_.msg_bytes;
-                bool measured_any = false;
+                recorder_.second.consumed_wire_bytes += wire_bytes;
                 if (e2e) {
-                    const bool ok = for_each_record_value(
-                        batch->records_bytes(), batch->records_count(),
-                        [&](std::span<const std::byte> value) {
-                            PayloadStamp stamp{};
-                            if (!read_payload_stamp(value, stamp)) {
-                                return;
-                            }
-                            const auto latency = static_cast<uint64_t>(
-                                std::max<int64_t>(0, now_ns - stamp.intended_ns));
-                            recorder_.second.e2e_latency.record(latency);
-                            if (context_.measured(stamp.intended_ns)) {
-                                ++recorder_.measured.consumed;
-                                recorder_.measured.consumed_bytes += options_.msg_bytes;
-                                recorder_.measured.e2e_latency.record(latency);
-                            }
-                        });
-                    if (!ok) {
-                        return absl::DataLossError("Fetch: a malformed record");
+                    absl::StatusOr<uint64_t> measured = record_stamps(*batch, now_ns);
+                    if (!measured.ok()) {
+                        return measured.status();
                     }
-                    measured_any = true;
-                }
-                if (!measured_any && context_.measured(now_ns)) {
+                    recorder_.measured.consumed += *measured;
+                    recorder_.measured.consumed_bytes += *measured * options_.msg_bytes;
+                    recorder_.measured.consumed_wire_bytes +=
+                        count > 0 ? wire_bytes * *measured / count : 0;
+                } else if (context_.measured(now_ns)) {
                     recorder_.measured.consumed += count;
                     recorder_.measured.consumed_bytes += count * options_.msg_bytes;
+                    recorder_.measured.consumed_wire_bytes += wire_bytes;
                 }
             }
         }
@@ -190,6 +179,43 @@ absl::Status FetchConnection::take(const net::kafka::FetchResponse& response, in
     recorder_.consumed += taken;
     context_.consumed_total.fetch_add(taken, std::memory_order_relaxed);
     return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> FetchConnection::record_stamps(const net::kafka::RecordBatchView& batch,
+                                                        int64_t now_ns) {
+    std::span<const std::byte> records = batch.records_bytes();
+    if (batch.compression() != net::kafka::Compression::none) {
+        // The bound: what the producers' records can take (BatchBuilder), with room to spare.
+        const size_t bound = static_cast<size_t>(batch.records_count())
+                                 * (options_.msg_bytes + 64 + KeySpace::key_bytes)
+                             + 4096;
+        absl::StatusOr<size_t> size =
+            codec_.decompress(batch.compression(), records, bound, inflated_);
+        if (!size.ok()) {
+            return absl::DataLossError(
+                absl::StrCat("Fetch: a batch that does not inflate: ", size.status().message()));
+        }
+        records = std::span<const std::byte>(inflated_.data(), *size);
+    }
+    uint64_t measured = 0;
+    const bool ok = for_each_record_value(
+        records, batch.records_count(), [&](std::span<const std::byte> value) {
+            PayloadStamp stamp{};
+            if (!read_payload_stamp(value, stamp)) {
+                return;
+            }
+            const auto latency =
+                static_cast<uint64_t>(std::max<int64_t>(0, now_ns - stamp.intended_ns));
+            recorder_.second.e2e_latency.record(latency);
+            if (context_.measured(stamp.intended_ns)) {
+                ++measured;
+                recorder_.measured.e2e_latency.record(latency);
+            }
+        });
+    if (!ok) {
+        return absl::DataLossError("Fetch: a malformed record");
+    }
+    return measured;
 }
 
 }  // namespace ringlog::tools::bench

@@ -2,7 +2,8 @@
 // Fetch long polls for all of its partitions, one request in flight (as a Kafka consumer
 // does per broker), each partition's offset advanced past the batches it got. In e2e mode it
 // reads every record's value for the send time the producer stamped in it (BatchBuilder) and
-// records the end-to-end latency; otherwise it only counts batches and bytes.
+// records the end-to-end latency, inflating compressed batches first (one CodecContext and
+// output buffer per connection, reused); otherwise it only counts batches and bytes.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +11,14 @@
 #include <vector>
 
 #include <absl/status/status.h>
+#include <absl/status/statusor.h>
 
 #include "io/reactor.h"
 #include "io/task.h"
+#include "net/kafka/codec_context.h"
 #include "net/kafka/generated/fetch.h"
 #include "net/kafka/protocol/writer.h"
+#include "net/kafka/record_batch.h"
 #include "tools/ringlog/bench/recorder.h"
 #include "tools/ringlog/bench/request_path.h"
 #include "tools/ringlog/bench/run_context.h"
@@ -37,6 +41,9 @@ public:
 private:
     bool finished(int64_t now_ns) const;
     absl::Status take(const net::kafka::FetchResponse& response, int64_t now_ns);
+    // e2e: one batch's stamps into the latency histograms; returns how many were measured.
+    absl::StatusOr<uint64_t> record_stamps(const net::kafka::RecordBatchView& batch,
+                                           int64_t now_ns);
 
     io::Reactor& reactor_;
     const RunContext& context_;
@@ -49,6 +56,8 @@ private:
     net::kafka::FetchResponse response_;
     net::kafka::Writer writer_;
     std::vector<net::kafka::ByteView> segments_;
+    net::kafka::CodecContext codec_;
+    std::vector<std::byte> inflated_;  // a compressed batch's records
 };
 
 }  // namespace ringlog::tools::bench

@@ -20,8 +20,15 @@ const char* const bench_usage =
     "  --batch-size BYTES      batch size; a batch holds BYTES / msg-size messages (65536)\n"
     "  --linger-us US          with --rate: how long a partial batch may wait (1000)\n"
     "  --acks 0|1|all          (all)\n"
-    "  --compression none      (only none is built so far)\n"
-    "  --keys N                N distinct random keys; 0: null keys (0)\n"
+    "  --compression none|gzip|snappy|lz4|zstd  the producers' batch codec (none)\n"
+    "  --value-entropy fixed|B value bytes after the 16-byte stamp: fixed: one random filler\n"
+    "                          in every value (a codec finds all of it in the previous record);\n"
+    "                          B in 0-8: each value a different slice of a pool whose bytes\n"
+    "                          carry B bits each (4: about 2x with gzip or zstd) (fixed)\n"
+    "  --keys N                N distinct keys; each record goes to the partition Kafka's\n"
+    "                          default partitioner picks (murmur2); 0: null keys (0)\n"
+    "  --key-distribution uniform|zipf[:S]|sequential  how keys are picked: at random, key k\n"
+    "                          with weight 1/(k+1)^S (S 1.0), or in turn (uniform)\n"
     "  --threads N             producer threads, or consumer threads in consume mode (1)\n"
     "  --consumer-threads N    e2e: consumer threads (1)\n"
     "  --connections N         per thread and partition leader (1)\n"
@@ -50,6 +57,34 @@ const char* mode_name(Mode mode) {
             return "consume";
         case Mode::e2e:
             return "e2e";
+    }
+    return "?";
+}
+
+const char* compression_name(net::kafka::Compression compression) {
+    switch (compression) {
+        case net::kafka::Compression::none:
+            return "none";
+        case net::kafka::Compression::gzip:
+            return "gzip";
+        case net::kafka::Compression::snappy:
+            return "snappy";
+        case net::kafka::Compression::lz4:
+            return "lz4";
+        case net::kafka::Compression::zstd:
+            return "zstd";
+    }
+    return "?";
+}
+
+std::string key_distribution_name(const BenchOptions& options) {
+    switch (options.key_distribution) {
+        case KeyDistribution::uniform:
+            return "uniform";
+        case KeyDistribution::zipf:
+            return absl::StrCat("zipf:", options.zipf_exponent);
+        case KeyDistribution::sequential:
+            return "sequential";
     }
     return "?";
 }
@@ -143,10 +178,39 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
                      && (options.acks == 0 || options.acks == 1 || options.acks == -1);
             }
         } else if (flag == "--compression") {
-            options.compression = std::string(value);
-            ok = value == "none";
+            ok = false;
+            for (const auto codec : {net::kafka::Compression::none, net::kafka::Compression::gzip,
+                                     net::kafka::Compression::snappy, net::kafka::Compression::lz4,
+                                     net::kafka::Compression::zstd}) {
+                if (value == compression_name(codec)) {
+                    options.compression = codec;
+                    ok = true;
+                }
+            }
+        } else if (flag == "--value-entropy") {
+            if (value == "fixed") {
+                options.value_entropy_bits = value_entropy_fixed;
+            } else {
+                ok = parse_int(value, options.value_entropy_bits) && options.value_entropy_bits >= 0
+                     && options.value_entropy_bits <= 8;
+            }
         } else if (flag == "--keys") {
-            ok = parse_int(value, options.keys) && options.keys >= 0;
+            ok = parse_int(value, options.keys) && options.keys >= 0 && options.keys <= 10'000'000;
+        } else if (flag == "--key-distribution") {
+            if (value == "uniform") {
+                options.key_distribution = KeyDistribution::uniform;
+            } else if (value == "sequential") {
+                options.key_distribution = KeyDistribution::sequential;
+            } else if (value == "zipf") {
+                options.key_distribution = KeyDistribution::zipf;
+                options.zipf_exponent = 1.0;
+            } else if (value.starts_with("zipf:")) {
+                options.key_distribution = KeyDistribution::zipf;
+                ok = parse_double(value.substr(5), options.zipf_exponent)
+                     && options.zipf_exponent > 0 && options.zipf_exponent <= 10;
+            } else {
+                ok = false;
+            }
         } else if (flag == "--threads") {
             ok = parse_int(value, options.threads) && options.threads >= 1;
         } else if (flag == "--consumer-threads") {

@@ -13,9 +13,18 @@
 
 #include <absl/status/statusor.h>
 
+#include "net/kafka/record_batch.h"
+
 namespace ringlog::tools::bench {
 
 enum class Mode { produce, consume, e2e };
+
+// How a producer picks each message's key among the --keys distinct ones (key_space.h).
+enum class KeyDistribution { uniform, zipf, sequential };
+
+// Value bytes after the stamp: one random filler repeated in every value (the default, as
+// before codecs existed), or slices of a pool whose bytes carry value_entropy_bits each.
+inline constexpr int value_entropy_fixed = -1;
 
 struct BenchOptions {
     Mode mode = Mode::produce;
@@ -25,19 +34,22 @@ struct BenchOptions {
     int32_t partitions = 1;  // created with this many when the topic is missing
     // Topic configs (name, value) for a created topic, e.g. segment.bytes.
     std::vector<std::pair<std::string, std::string>> topic_configs;
-    size_t msg_bytes = 1024;           // value size of each message
-    size_t batch_bytes = 64 * 1024;    // a batch holds batch_bytes / msg_bytes messages (>= 1)
-    int64_t linger_us = 1000;          // --rate only: how long a partial batch may wait
-    int16_t acks = -1;                 // 0, 1 or -1 (all)
-    std::string compression = "none";  // only none so far
-    int32_t keys = 0;                  // distinct keys, uniformly random; 0: null keys
-    int32_t threads = 1;               // producer threads (consumer threads in consume mode)
-    int32_t consumer_threads = 1;      // e2e only
-    int32_t connections = 1;           // per thread and partition leader
-    int32_t inflight = 5;              // produce requests in flight per connection
-    int32_t request_partitions = 1;    // batches (partitions) per produce request
-    double rate = 0;                   // messages per second in total; 0: as fast as possible
-    double duration_s = 10;            // measured time, after the warm-up
+    size_t msg_bytes = 1024;         // value size of each message
+    size_t batch_bytes = 64 * 1024;  // a batch holds batch_bytes / msg_bytes messages (>= 1)
+    int64_t linger_us = 1000;        // --rate only: how long a partial batch may wait
+    int16_t acks = -1;               // 0, 1 or -1 (all)
+    net::kafka::Compression compression = net::kafka::Compression::none;
+    int value_entropy_bits = value_entropy_fixed;  // or 0-8 bits per value byte
+    int32_t keys = 0;                              // distinct keys; 0: null keys
+    KeyDistribution key_distribution = KeyDistribution::uniform;
+    double zipf_exponent = 1.0;      // zipf: key k (from 0) has weight 1 / (k + 1)^exponent
+    int32_t threads = 1;             // producer threads (consumer threads in consume mode)
+    int32_t consumer_threads = 1;    // e2e only
+    int32_t connections = 1;         // per thread and partition leader
+    int32_t inflight = 5;            // produce requests in flight per connection
+    int32_t request_partitions = 1;  // batches (partitions) per produce request
+    double rate = 0;                 // messages per second in total; 0: as fast as possible
+    double duration_s = 10;          // measured time, after the warm-up
     double warmup_s = 1;
     uint64_t messages = 0;     // stop after this many (in total); 0: duration only
     bool from_latest = false;  // consume: start at the end instead of the start
@@ -58,6 +70,12 @@ struct BenchOptions {
 };
 
 const char* mode_name(Mode mode);
+
+// Kafka's names: none, gzip, snappy, lz4, zstd (compression.type).
+const char* compression_name(net::kafka::Compression compression);
+
+// uniform, zipf:S or sequential, as --key-distribution takes it.
+std::string key_distribution_name(const BenchOptions& options);
 
 // kInvalidArgument naming the flag at fault.
 [[nodiscard]] absl::StatusOr<BenchOptions> parse_bench_options(

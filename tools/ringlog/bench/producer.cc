@@ -28,15 +28,32 @@ ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& c
       partitions_(std::move(partitions)),
       period_ns_(rate > 0 ? 1e9 / rate : 0),
       message_limit_(message_limit),
-      builder_(options_.msg_bytes, options_.keys, seed),
+      builder_(options_.msg_bytes, KeySpace::key_bytes, options_.value_entropy_bits,
+               options_.compression, seed),
       slots_(static_cast<size_t>(options_.inflight)) {
     RL_ASSERT(!partitions_.empty());
     // Size every buffer up front so that the measured run allocates nothing per request.
     const size_t per_request =
         options_.batch_messages() * static_cast<size_t>(options_.request_partitions);
+    const size_t batches_max = context_.key_space != nullptr
+                                   ? std::min(per_request, partitions_.size())
+                                   : static_cast<size_t>(options_.request_partitions);
     for (Slot& slot : slots_) {
         slot.intended_ns.reserve(per_request);
-        slot.segments.reserve(16);
+        slot.segments.reserve(16 + 2 * batches_max);
+        slot.batch_bytes.reserve(batches_max);
+        slot.batch_messages.reserve(batches_max);
+        slot.batch_partitions.reserve(batches_max);
+        slot.request.topic_data.reserve(1);
+    }
+    if (context_.key_space != nullptr) {
+        keys_.emplace(*context_.key_space, partitions_, seed ^ 0x6a09e667f3bcc909ULL);
+        RL_ASSERT(!keys_->empty(), "the runner gives no connection without keys a share");
+        drawn_keys_.reserve(per_request);
+        drawn_intended_.reserve(per_request);
+        key_views_.reserve(per_request);
+        batch_fill_.reserve(batches_max);
+        batch_of_partition_.assign(context_.cluster->leaders.size(), -1);
     }
 }
 
@@ -162,19 +179,68 @@ io::Task<void> ProducerConnection::send_loop() {
     work_.notify_all();
 }
 
+void ProducerConnection::group_by_key(Slot& slot, size_t messages) {
+    drawn_keys_.resize(messages);
+    drawn_intended_.assign(slot.intended_ns.begin(), slot.intended_ns.end());
+    slot.batch_partitions.clear();
+    batch_fill_.clear();
+    // Count the messages of each partition the keys chose, batches in order of first use.
+    for (size_t i = 0; i < messages; ++i) {
+        drawn_keys_[i] = keys_->next();
+        const auto partition =
+            static_cast<size_t>(context_.key_space->partition_of(drawn_keys_[i]));
+        if (batch_of_partition_[partition] < 0) {
+            batch_of_partition_[partition] = static_cast<int32_t>(slot.batch_partitions.size());
+            slot.batch_partitions.push_back(static_cast<int32_t>(partition));
+            batch_fill_.push_back(0);
+        }
+        ++batch_fill_[static_cast<size_t>(batch_of_partition_[partition])];
+    }
+    // Turn counts into each batch's first position, then place every message (a stable
+    // counting sort, so each batch keeps its messages' due order).
+    slot.batch_messages.assign(batch_fill_.begin(), batch_fill_.end());
+    size_t position = 0;
+    for (size_t& fill : batch_fill_) {
+        const size_t count = fill;
+        fill = position;
+        position += count;
+    }
+    key_views_.resize(messages);
+    for (size_t i = 0; i < messages; ++i) {
+        const auto partition =
+            static_cast<size_t>(context_.key_space->partition_of(drawn_keys_[i]));
+        const size_t at = batch_fill_[static_cast<size_t>(batch_of_partition_[partition])]++;
+        slot.intended_ns[at] = drawn_intended_[i];
+        key_views_[at] = context_.key_space->key(drawn_keys_[i]);
+    }
+    for (const int32_t partition : slot.batch_partitions) {
+        batch_of_partition_[static_cast<size_t>(partition)] = -1;
+    }
+}
+
 void ProducerConnection::build(Slot& slot, size_t messages, int64_t now_ns) {
-    const size_t batches =
-        std::min({messages, partitions_.size(), static_cast<size_t>(options_.request_partitions)});
     slot.intended_ns.resize(messages);
     for (size_t i = 0; i < messages; ++i) {
         slot.intended_ns[i] = period_ns_ > 0 ? intended_ns_of(next_index_ + i) : now_ns;
+    }
+    size_t batches = 0;
+    if (keys_.has_value()) {
+        group_by_key(slot, messages);
+        batches = slot.batch_partitions.size();
+    } else {
+        batches = std::min(
+            {messages, partitions_.size(), static_cast<size_t>(options_.request_partitions)});
+        slot.batch_messages.resize(batches);
+        slot.batch_partitions.resize(batches);
+        for (size_t j = 0; j < batches; ++j) {
+            slot.batch_messages[j] = messages / batches + (j < messages % batches ? 1 : 0);
+            slot.batch_partitions[j] = partitions_[next_partition_++ % partitions_.size()];
+        }
     }
     if (slot.batches.size() < batches) {
         slot.batches.resize(batches);
     }
     slot.batch_bytes.resize(batches);
-    slot.batch_messages.resize(batches);
-    slot.batch_partitions.resize(batches);
     slot.request.acks = options_.acks;
     slot.request.timeout_ms = 30000;
     slot.request.topic_data.resize(1);
@@ -184,19 +250,20 @@ void ProducerConnection::build(Slot& slot, size_t messages, int64_t now_ns) {
     const int64_t timestamp_ms = wall_now_ms();
     size_t first = 0;
     for (size_t j = 0; j < batches; ++j) {
-        const size_t count = messages / batches + (j < messages % batches ? 1 : 0);
-        const int32_t partition = partitions_[next_partition_++ % partitions_.size()];
-        slot.batch_messages[j] = count;
-        slot.batch_partitions[j] = partition;
+        const size_t count = slot.batch_messages[j];
+        const std::span<const std::string_view> keys =
+            keys_.has_value() ? std::span<const std::string_view>(key_views_).subspan(first, count)
+                              : std::span<const std::string_view>();
         slot.batch_bytes[j] = builder_.build(
-            slot.batches[j], std::span<const int64_t>(slot.intended_ns).subspan(first, count),
+            slot.batches[j], std::span<const int64_t>(slot.intended_ns).subspan(first, count), keys,
             next_index_ + first, timestamp_ms);
-        topic.partition_data[j].index = partition;
+        topic.partition_data[j].index = slot.batch_partitions[j];
         topic.partition_data[j].records.reset();
         topic.partition_data[j].records.append(
             net::kafka::ByteView(slot.batches[j].data(), slot.batch_bytes[j]));
         first += count;
     }
+    RL_ASSERT(first == messages);
     next_index_ += messages;
     slot.correlation_id = next_correlation_id_++;
     encode_request(slot.writer, slot.request, context_.cluster->versions.produce,
@@ -263,16 +330,21 @@ void ProducerConnection::complete_front(const net::kafka::ProduceResponse* respo
             acked += count;
             recorder_.second.produced += count;
             recorder_.second.produced_bytes += count * options_.msg_bytes;
+            recorder_.second.produced_wire_bytes += slot.batch_bytes[j];
+            uint64_t measured = 0;
             for (size_t i = first; i < first + count; ++i) {
                 const int64_t intended = slot.intended_ns[i];
                 const auto latency = static_cast<uint64_t>(std::max<int64_t>(0, now_ns - intended));
                 recorder_.second.produce_latency.record(latency);
                 if (context_.measured(intended)) {
-                    ++recorder_.measured.produced;
-                    recorder_.measured.produced_bytes += options_.msg_bytes;
+                    ++measured;
                     recorder_.measured.produce_latency.record(latency);
                 }
             }
+            recorder_.measured.produced += measured;
+            recorder_.measured.produced_bytes += measured * options_.msg_bytes;
+            // A batch straddling the window's edge counts its measured messages' share.
+            recorder_.measured.produced_wire_bytes += slot.batch_bytes[j] * measured / count;
         } else {
             if (refused_.ok()) {
                 // The first refusal is reported; the run goes on, counting what fails.

@@ -10,10 +10,17 @@
 // intended times, so a stall of the broker shows in the latency instead of being hidden
 // (no coordinated omission). Closed loop (rate 0): a request goes whenever a slot is free and
 // its messages' intended time is the moment it is built.
+//
+// Keys (--keys): each message's key is drawn first (KeyPicker, among the keys that land on this
+// connection's partitions) and the message goes to its key's partition; a request's messages
+// are then grouped into one batch per partition they chose. Without keys, a request's batches
+// go to the connection's partitions in turn.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <absl/status/status.h>
@@ -24,6 +31,7 @@
 #include "net/kafka/generated/produce.h"
 #include "net/kafka/protocol/writer.h"
 #include "tools/ringlog/bench/batch_builder.h"
+#include "tools/ringlog/bench/key_space.h"
 #include "tools/ringlog/bench/recorder.h"
 #include "tools/ringlog/bench/request_path.h"
 #include "tools/ringlog/bench/run_context.h"
@@ -47,7 +55,7 @@ public:
 private:
     struct Slot {
         std::vector<std::vector<std::byte>> batches;  // one per partition of the request
-        std::vector<size_t> batch_bytes;
+        std::vector<size_t> batch_bytes;              // as sent: header plus (compressed) records
         std::vector<size_t> batch_messages;
         std::vector<int32_t> batch_partitions;
         std::vector<int64_t> intended_ns;  // every message of the request, in batch order
@@ -61,6 +69,9 @@ private:
     [[nodiscard]] io::Task<void> receive_loop();
     [[nodiscard]] io::Task<void> sleep_until(int64_t when_ns);
     void build(Slot& slot, size_t messages, int64_t now_ns);
+    // Keyed: draws the messages' keys and orders slot.intended_ns and key_views_ by the batch
+    // (partition) each falls in; fills slot.batch_partitions and slot.batch_messages.
+    void group_by_key(Slot& slot, size_t messages);
     void complete_front(const net::kafka::ProduceResponse* response, int64_t now_ns);
     void fail_all_inflight();
 
@@ -76,6 +87,13 @@ private:
     double period_ns_;  // 0: closed loop
     uint64_t message_limit_;
     BatchBuilder builder_;
+    std::optional<KeyPicker> keys_;  // with --keys
+    // Keyed requests' scratch, sized up front: the drawn keys, then the batch order.
+    std::vector<int32_t> drawn_keys_;
+    std::vector<int64_t> drawn_intended_;
+    std::vector<std::string_view> key_views_;
+    std::vector<int32_t> batch_of_partition_;  // per topic partition: its batch, or -1
+    std::vector<size_t> batch_fill_;
     std::unique_ptr<RequestPath> connection_;
 
     std::vector<Slot> slots_;

@@ -6,8 +6,10 @@ namespace ringlog::tools::bench {
 void Interval::merge(const Interval& other) {
     produced += other.produced;
     produced_bytes += other.produced_bytes;
+    produced_wire_bytes += other.produced_wire_bytes;
     consumed += other.consumed;
     consumed_bytes += other.consumed_bytes;
+    consumed_wire_bytes += other.consumed_wire_bytes;
     failed += other.failed;
     produce_latency.merge(other.produce_latency);
     e2e_latency.merge(other.e2e_latency);
@@ -17,8 +19,10 @@ void Interval::merge(const Interval& other) {
 void Interval::reset() {
     produced = 0;
     produced_bytes = 0;
+    produced_wire_bytes = 0;
     consumed = 0;
     consumed_bytes = 0;
+    consumed_wire_bytes = 0;
     failed = 0;
     produce_latency.reset();
     e2e_latency.reset();

@@ -19,14 +19,16 @@ namespace ringlog::tools::bench {
 
 // One second (or the whole run) of one thread, or of all of them merged.
 struct Interval {
-    uint64_t produced = 0;        // messages acknowledged (sent, for acks=0)
-    uint64_t produced_bytes = 0;  // their value bytes
-    uint64_t consumed = 0;        // messages fetched
+    uint64_t produced = 0;             // messages acknowledged (sent, for acks=0)
+    uint64_t produced_bytes = 0;       // their value bytes
+    uint64_t produced_wire_bytes = 0;  // their batches as sent (compressed, with headers)
+    uint64_t consumed = 0;             // messages fetched
     uint64_t consumed_bytes = 0;
-    uint64_t failed = 0;        // messages whose request failed or was refused
-    Histogram produce_latency;  // intended send time -> acknowledgement, ns
-    Histogram e2e_latency;      // intended send time -> fetched by a consumer, ns
-    Histogram fetch_latency;    // Fetch request -> response, ns
+    uint64_t consumed_wire_bytes = 0;  // their batches as fetched
+    uint64_t failed = 0;               // messages whose request failed or was refused
+    Histogram produce_latency;         // intended send time -> acknowledgement, ns
+    Histogram e2e_latency;             // intended send time -> fetched by a consumer, ns
+    Histogram fetch_latency;           // Fetch request -> response, ns
 
     void merge(const Interval& other);
     void reset();

@@ -35,6 +35,18 @@ uint64_t measured_bytes(const BenchResult& result) {
                                      : result.measured.produced_bytes;
 }
 
+// The batches as they crossed the wire: headers and (compressed) records.
+uint64_t measured_wire_bytes(const BenchResult& result) {
+    return consuming(result.options) ? result.measured.consumed_wire_bytes
+                                     : result.measured.produced_wire_bytes;
+}
+
+std::string value_entropy_name(const BenchOptions& options) {
+    return options.value_entropy_bits == value_entropy_fixed
+               ? std::string("fixed")
+               : absl::StrCat(options.value_entropy_bits);
+}
+
 std::string latency_json(const Histogram& h) {
     return absl::StrFormat(
         "{\"count\": %lu, \"min\": %.3f, \"mean\": %.3f, \"p50\": %.3f, \"p90\": %.3f, "
@@ -81,10 +93,20 @@ void print_summary(const BenchResult& result) {
         mode_name(o.mode), o.topic.c_str(), result.cluster.leaders.size(), o.msg_bytes, o.acks,
         o.rate > 0 ? absl::StrFormat("rate %.0f msg/s", o.rate).c_str() : "max rate",
         result.producer_connections, result.consumer_connections, o.transport.c_str());
-    std::printf("measured %.2f s: %.0f msg/s, %.1f MB/s (%lu messages)\n", seconds,
-                static_cast<double>(measured_messages(result)) / seconds,
-                static_cast<double>(measured_bytes(result)) / 1e6 / seconds,
-                static_cast<unsigned long>(measured_messages(result)));
+    if (o.mode != Mode::consume) {
+        std::printf("compression %s, values %s, keys %d%s\n", compression_name(o.compression),
+                    value_entropy_name(o).c_str(), o.keys,
+                    o.keys > 0 ? absl::StrCat(" (", key_distribution_name(o), ")").c_str() : "");
+    }
+    const uint64_t payload = measured_bytes(result);
+    const uint64_t wire = measured_wire_bytes(result);
+    std::printf(
+        "measured %.2f s: %.0f msg/s, %.1f MB/s of values, %.1f MB/s on the wire (%.2fx) "
+        "(%lu messages)\n",
+        seconds, static_cast<double>(measured_messages(result)) / seconds,
+        static_cast<double>(payload) / 1e6 / seconds, static_cast<double>(wire) / 1e6 / seconds,
+        wire > 0 ? static_cast<double>(payload) / static_cast<double>(wire) : 0.0,
+        static_cast<unsigned long>(measured_messages(result)));
     std::printf("totals: sent %lu, acknowledged %lu, failed %lu, consumed %lu\n",
                 static_cast<unsigned long>(result.sent), static_cast<unsigned long>(result.acked),
                 static_cast<unsigned long>(result.failed),
@@ -119,6 +141,12 @@ std::string results_json(const BenchResult& result) {
     absl::StrAppend(&json, "  \"batch_size\": ", o.batch_bytes, ",\n");
     absl::StrAppend(&json, "  \"acks\": ", o.acks, ",\n");
     absl::StrAppend(&json, "  \"transport\": ", json_string(o.transport), ",\n");
+    absl::StrAppend(&json, "  \"compression\": ", json_string(compression_name(o.compression)),
+                    ",\n");
+    absl::StrAppend(&json, "  \"value_entropy\": ", json_string(value_entropy_name(o)), ",\n");
+    absl::StrAppend(&json, "  \"keys\": ", o.keys, ",\n");
+    absl::StrAppend(&json, "  \"key_distribution\": ",
+                    json_string(o.keys > 0 ? key_distribution_name(o) : "none"), ",\n");
     absl::StrAppend(&json, "  \"rate\": ", o.rate, ",\n");
     absl::StrAppend(&json, "  \"threads\": ", o.threads, ",\n");
     absl::StrAppend(&json, "  \"producer_connections\": ", result.producer_connections, ",\n");
@@ -133,6 +161,12 @@ std::string results_json(const BenchResult& result) {
     absl::StrAppend(
         &json, "  \"mb_per_sec\": ",
         absl::StrFormat("%.3f", static_cast<double>(measured_bytes(result)) / 1e6 / seconds),
+        ",\n");
+    // mb_per_sec counts values (uncompressed); these count the batches as sent or fetched.
+    absl::StrAppend(&json, "  \"wire_bytes\": ", measured_wire_bytes(result), ",\n");
+    absl::StrAppend(
+        &json, "  \"wire_mb_per_sec\": ",
+        absl::StrFormat("%.3f", static_cast<double>(measured_wire_bytes(result)) / 1e6 / seconds),
         ",\n");
     absl::StrAppend(&json, "  \"sent\": ", result.sent, ",\n");
     absl::StrAppend(&json, "  \"acked\": ", result.acked, ",\n");
@@ -159,13 +193,16 @@ std::string results_json(const BenchResult& result) {
                                                        : s.produce_latency;
         const uint64_t messages = consuming(o) ? s.consumed : s.produced;
         const uint64_t bytes = consuming(o) ? s.consumed_bytes : s.produced_bytes;
+        const uint64_t wire = consuming(o) ? s.consumed_wire_bytes : s.produced_wire_bytes;
         absl::StrAppend(
             &json, i == 0 ? "\n    " : ",\n    ",
-            absl::StrFormat("{\"t\": %zu, \"messages\": %lu, \"mb\": %.3f, \"failed\": %lu, "
-                            "\"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f}",
+            absl::StrFormat("{\"t\": %zu, \"messages\": %lu, \"mb\": %.3f, \"wire_mb\": %.3f, "
+                            "\"failed\": %lu, \"p50_us\": %.3f, \"p99_us\": %.3f, "
+                            "\"p999_us\": %.3f}",
                             i + 1, static_cast<unsigned long>(messages),
-                            static_cast<double>(bytes) / 1e6, static_cast<unsigned long>(s.failed),
-                            us(h.quantile(0.5)), us(h.quantile(0.99)), us(h.quantile(0.999))));
+                            static_cast<double>(bytes) / 1e6, static_cast<double>(wire) / 1e6,
+                            static_cast<unsigned long>(s.failed), us(h.quantile(0.5)),
+                            us(h.quantile(0.99)), us(h.quantile(0.999))));
     }
     absl::StrAppend(&json, "\n  ],\n  \"errors\": [");
     for (size_t i = 0; i < result.errors.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "tools/ringlog/bench/cluster.h"
+#include "tools/ringlog/bench/key_space.h"
 #include "tools/ringlog/bench/options.h"
 
 namespace ringlog::tools::bench {
@@ -27,6 +28,7 @@ inline int64_t wall_now_ms() {
 struct RunContext {
     const BenchOptions* options = nullptr;
     const ClusterView* cluster = nullptr;
+    const KeySpace* key_space = nullptr;  // with --keys: the keys and their partitions
     // Set once by the start barrier, before any worker reads them.
     int64_t start_ns = 0;
     int64_t measure_start_ns = 0;  // start + warm-up

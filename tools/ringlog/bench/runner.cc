@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <absl/strings/str_cat.h>
@@ -84,29 +85,60 @@ std::vector<WorkerPlan> plan_workers(const ClusterView& cluster, int threads, in
     return plans;
 }
 
-// Splits a total rate and message limit evenly over the connections of `plans`.
-int spread(std::vector<WorkerPlan>& plans, double rate, uint64_t messages) {
-    int total = 0;
+// Splits a total rate and message limit over the connections of `plans`: evenly, or with keys
+// in proportion to the share of key weight on each connection's partitions (key_space.h).
+// Connections whose share is nothing (no key lands on their partitions, or --messages leaves
+// them none) are dropped, and so are workers left without connections.
+int spread(std::vector<WorkerPlan>& plans, double rate, uint64_t messages,
+           const KeySpace* key_space) {
+    std::vector<double> weights;
     for (const WorkerPlan& plan : plans) {
-        total += static_cast<int>(plan.connections.size());
-    }
-    int index = 0;
-    for (WorkerPlan& plan : plans) {
-        for (ConnectionPlan& connection : plan.connections) {
-            connection.rate = rate / total;
-            if (messages > 0) {
-                const uint64_t share = messages / static_cast<uint64_t>(total);
-                connection.message_limit =
-                    share
-                    + (static_cast<uint64_t>(index) < messages % static_cast<uint64_t>(total) ? 1
-                                                                                              : 0);
-                if (connection.message_limit == 0) {
-                    connection.message_limit = 1;  // 0 would mean "no limit"
-                }
-            }
-            ++index;
+        for (const ConnectionPlan& connection : plan.connections) {
+            weights.push_back(key_space != nullptr ? key_space->share_of(connection.partitions)
+                                                   : 1.0);
         }
     }
+    double weight_total = 0;
+    for (const double weight : weights) {
+        weight_total += weight;
+    }
+    // --messages by largest remainder, so the limits add up to exactly `messages`.
+    std::vector<uint64_t> limits(weights.size(), 0);
+    if (messages > 0 && weight_total > 0) {
+        uint64_t given = 0;
+        std::vector<std::pair<double, size_t>> remainders;
+        for (size_t i = 0; i < weights.size(); ++i) {
+            const double exact = static_cast<double>(messages) * weights[i] / weight_total;
+            limits[i] = static_cast<uint64_t>(exact);
+            given += limits[i];
+            remainders.emplace_back(exact - static_cast<double>(limits[i]), i);
+        }
+        std::stable_sort(remainders.begin(), remainders.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (size_t i = 0; given < messages; i = (i + 1) % remainders.size()) {
+            ++limits[remainders[i].second];
+            ++given;
+        }
+    }
+    int total = 0;
+    size_t index = 0;
+    for (WorkerPlan& plan : plans) {
+        std::vector<ConnectionPlan> kept;
+        for (ConnectionPlan& connection : plan.connections) {
+            const double weight = weights[index];
+            const uint64_t limit = limits[index];
+            ++index;
+            if (weight <= 0 || (messages > 0 && limit == 0)) {
+                continue;
+            }
+            connection.rate = weight_total > 0 ? rate * weight / weight_total : 0;
+            connection.message_limit = limit;
+            kept.push_back(std::move(connection));
+        }
+        plan.connections = std::move(kept);
+        total += static_cast<int>(plan.connections.size());
+    }
+    std::erase_if(plans, [](const WorkerPlan& plan) { return plan.connections.empty(); });
     return total;
 }
 
@@ -253,15 +285,21 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
         }
     }
     std::vector<WorkerPlan> plans;
+    std::optional<KeySpace> key_space;
     if (options.mode != Mode::consume) {
         plans = plan_workers(result.cluster, options.threads, options.connections, true, true);
-        result.producer_connections = spread(plans, options.rate, options.messages);
+        if (options.keys > 0) {
+            key_space.emplace(options.keys, options.key_distribution, options.zipf_exponent,
+                              static_cast<int32_t>(result.cluster.leaders.size()));
+        }
+        result.producer_connections = spread(plans, options.rate, options.messages,
+                                             key_space.has_value() ? &*key_space : nullptr);
     }
     if (options.mode != Mode::produce) {
         const int threads =
             options.mode == Mode::consume ? options.threads : options.consumer_threads;
         std::vector<WorkerPlan> consumers = plan_workers(result.cluster, threads, 1, false, false);
-        result.consumer_connections = spread(consumers, 0, 0);
+        result.consumer_connections = spread(consumers, 0, 0, nullptr);
         for (WorkerPlan& plan : consumers) {
             for (ConnectionPlan& connection : plan.connections) {
                 for (int32_t p : connection.partitions) {
@@ -275,6 +313,7 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
     RunContext context;
     context.options = &options;
     context.cluster = &result.cluster;
+    context.key_space = key_space.has_value() ? &*key_space : nullptr;
     int producers = 0;
     for (const WorkerPlan& plan : plans) {
         producers += plan.producer ? 1 : 0;
