@@ -118,7 +118,10 @@ absl::Status Broker::start() {
                 net::dpdk::dpdk_port_count()));
         }
     }
-    shards_ = std::make_unique<ShardSet>(ShardSetOptions{.shard_count = shard_count});
+    ShardSetOptions shard_options;
+    shard_options.shard_count = shard_count;
+    shard_options.idle_spin = std::chrono::microseconds(config_.idle_spin_us);
+    shards_ = std::make_unique<ShardSet>(shard_options);
     RL_RETURN_IF_ERROR(shards_->start());
     started_ = true;
     locals_.resize(static_cast<size_t>(shard_count));

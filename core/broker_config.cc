@@ -97,6 +97,12 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int(n, v, 0, c.shards);
      }},
+    {"idle-spin-us",
+     "microseconds an idle shard polls for completions before it sleeps, to skip a wake-up; "
+     "costs CPU (default 0: sleep at once)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 0, c.idle_spin_us);
+     }},
     {"default-partitions", "partitions of an automatically created topic (default 1)",
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int(n, v, 1, c.default_partitions);

@@ -27,6 +27,10 @@ struct BrokerConfig {
     size_t tail_memory_bytes = 128 * 1024 * 1024;  // per shard
     int metrics_port = 9644;                       // -1: no /metrics; 0: any free port
     int shards = 0;                                // 0: one per core
+    // Microseconds a shard with nothing to do looks for completions before it sleeps
+    // (io::ReactorOptions::idle_spin). Off by default: on a machine with no spare core the
+    // spinning costs the threads it waits for (bench/README.md, "End-to-end latency").
+    int64_t idle_spin_us = 0;
     int default_partitions = 1;
     bool auto_create_topics = true;
     int64_t retention_check_interval_ms = 60'000;

@@ -110,7 +110,9 @@ void ShardSet::thread_main(Shard& shard, absl::Status& started, std::latch& read
                          shard.id().value(), cpu, std::strerror(error));
         }
     }
-    auto reactor = io::Reactor::create();
+    io::ReactorOptions reactor_options;
+    reactor_options.idle_spin = options_.idle_spin;
+    auto reactor = io::Reactor::create(reactor_options);
     if (!reactor.ok()) {
         started = reactor.status();
         ready.count_down();

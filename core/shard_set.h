@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <functional>
@@ -34,6 +35,9 @@ struct ShardSetOptions {
     // Pin shard i to CPU i % nproc. If the kernel refuses, the shard runs unpinned (a note
     // on stderr).
     bool pin = true;
+    // Each shard's reactor spins this long for completions before it sleeps
+    // (io::ReactorOptions::idle_spin; 0: never).
+    std::chrono::nanoseconds idle_spin = std::chrono::nanoseconds(0);
 };
 
 namespace detail {

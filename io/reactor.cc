@@ -105,6 +105,12 @@ void Reactor::run_until_done(std::coroutine_handle<> task) {
             break;
         }
         if (pollers_.empty()) {
+            if (ready_.empty() && options_.idle_spin.count() > 0) {
+                spin_for_completions();
+                if (io_uring_cq_ready(&ring_) > 0) {
+                    continue;
+                }
+            }
             enter(/*wait=*/ready_.empty());
         } else if (run_pollers() || !ready_.empty()) {
             idle_turns_ = 0;
@@ -241,6 +247,24 @@ void Reactor::idle_turn() {
     const int result = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &timeout, nullptr);
     RL_ASSERT(result >= 0 || result == -ETIME || transient(result), "io_uring_enter: %d", result);
     poll_wait_ = std::min(poll_wait_ * 2, options_.poll_wait_max);
+}
+
+// Nothing is ready: collect completions without blocking until one is posted or idle_spin
+// has passed. With DEFER_TASKRUN the kernel posts CQEs only inside io_uring_enter(2), so each
+// look is a system call (about a microsecond), which also submits what the last turn queued.
+void Reactor::spin_for_completions() {
+    ++stats_.spins;
+    if (inflight_ == 0) {
+        return;  // nothing can complete; enter() says so loudly
+    }
+    const auto deadline = std::chrono::steady_clock::now() + options_.idle_spin;
+    do {
+        enter(/*wait=*/false);
+        if (io_uring_cq_ready(&ring_) > 0) {
+            ++stats_.spins_found;
+            return;
+        }
+    } while (std::chrono::steady_clock::now() < deadline);
 }
 
 absl::Status Reactor::register_buffers(BufferPool& pool) {

@@ -45,6 +45,13 @@ struct ReactorOptions {
     unsigned poll_spin_turns = 256;
     std::chrono::nanoseconds poll_wait_min = std::chrono::microseconds(16);
     std::chrono::nanoseconds poll_wait_max = std::chrono::milliseconds(1);
+    // Without pollers: when nothing is ready, look for completions without sleeping for this
+    // long before blocking in the kernel (0: block at once). A thread asleep in
+    // io_uring_enter(2) is woken through the hypervisor, which costs about 40 of the 55 us of
+    // a loopback round trip on this project's VMs (LIMITS.md N5); a reply that comes within
+    // the spin skips that. The price is the CPU burnt spinning, which a machine with fewer
+    // cores than busy threads cannot spare: measure before turning it on.
+    std::chrono::nanoseconds idle_spin = std::chrono::nanoseconds(0);
 };
 
 // Something the loop calls once per turn to look for work of its own that no completion
@@ -73,6 +80,8 @@ struct ReactorStats {
     uint64_t polls = 0;        // Poller::poll() calls
     uint64_t polls_busy = 0;   // of those, polls that found work
     uint64_t poll_waits = 0;   // idle back-off waits in the kernel (each bounded in time)
+    uint64_t spins = 0;        // idle spins (ReactorOptions::idle_spin) before a blocking wait
+    uint64_t spins_found = 0;  // of those, spins that found a completion and did not block
 };
 
 // What an SQE's user_data points at. The reactor calls the callback once per CQE, while it
@@ -297,6 +306,7 @@ private:
     void enter(bool wait);
     bool run_pollers();
     void idle_turn();
+    void spin_for_completions();
 
     static thread_local Reactor* current_;
 

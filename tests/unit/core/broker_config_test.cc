@@ -19,7 +19,15 @@ TEST(BrokerConfig, DefaultsAreTheEmbeddedSetup) {
     ASSERT_TRUE(config.ok());
     EXPECT_EQ(config->port, 9092);
     EXPECT_EQ(config->shards, 0);
+    EXPECT_EQ(config->idle_spin_us, 0);
     EXPECT_EQ(config->log.durability, Durability::always);
+}
+
+TEST(BrokerConfig, IdleSpinIsMicrosecondsAndNeverNegative) {
+    auto config = parse({"--idle-spin-us", "40"});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->idle_spin_us, 40);
+    EXPECT_FALSE(parse({"--idle-spin-us", "-1"}).ok());
 }
 
 TEST(BrokerConfig, ReadsTheFixedFlagNamesInBothSpellings) {

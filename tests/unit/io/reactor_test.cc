@@ -1,7 +1,8 @@
 // Reactor: set-up and the current() pointer, block_on, single operations, batching of many
 // operations into few io_uring_enter calls (counted, not timed), a submission queue smaller
-// than the work, yield and schedule order, timers, fixed-buffer registration, and the
-// assertions that catch a nested block_on or a loop that would wait forever.
+// than the work, yield and schedule order, timers, the idle spin before a blocking wait,
+// fixed-buffer registration, and the assertions that catch a nested block_on or a loop that would
+// wait forever.
 #include "io/reactor.h"
 
 #include <chrono>
@@ -170,6 +171,28 @@ TEST(Reactor, SleepForLetsAtLeastTheDurationPass) {
     }());
     EXPECT_GE(reactor->now() - start, std::chrono::milliseconds(2));
     EXPECT_EQ(reactor->inflight(), 0u);
+}
+
+TEST(Reactor, AnIdleSpinCatchesACompletionWithoutBlocking) {
+    // A spin far longer than the timer: the timer's completion is found while spinning (how
+    // long that takes is not checked), so the loop never blocks in the kernel for it.
+    ReactorOptions options;
+    options.idle_spin = std::chrono::seconds(60);
+    auto reactor = make_reactor(options);
+    reactor->block_on([]() -> Task<void> {
+        co_await Reactor::current().sleep_for(std::chrono::microseconds(200));
+    }());
+    EXPECT_GE(reactor->stats().spins, 1u);
+    EXPECT_EQ(reactor->stats().spins_found, reactor->stats().spins);
+    EXPECT_EQ(reactor->inflight(), 0u);
+}
+
+TEST(Reactor, WithoutAnIdleSpinTheLoopNeverSpins) {
+    auto reactor = make_reactor();
+    reactor->block_on([]() -> Task<void> {
+        co_await Reactor::current().sleep_for(std::chrono::microseconds(200));
+    }());
+    EXPECT_EQ(reactor->stats().spins, 0u);
 }
 
 TEST(Reactor, BackgroundWorkContinuesAcrossBlockOnCalls) {
