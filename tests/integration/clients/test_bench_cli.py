@@ -10,6 +10,10 @@ checks what the load generator claims, never how fast anything is:
 - e2e with --advertise-shards (each partition's leader is its shard's own port) at a fixed
   rate: every produced message was acknowledged and fetched by the consumer, the end-to-end
   histogram holds every measured message, and both SVG plots are written;
+- e2e with the consumers on the producer thread (--consumer-threads 0) and every reactor, the
+  broker's and the load generator's, spinning before it sleeps (--idle-spin-us): the same
+  counts add up, and the send latency (intended send -> on the socket) is there for every
+  measured message and never above the produce latency it is part of;
 - every mode again with --transport udp (the broker's kernel-UDP datagram transport, 2 shards):
   the same counts add up, and the stored end offsets match the messages acknowledged.
 
@@ -110,6 +114,29 @@ def case_e2e_advertised_shards(ctx):
     broker.stop()
 
 
+def case_e2e_shared_thread_spinning(ctx):
+    broker = ctx.broker(shards=2, advertise_shards=True, extra_args=["--idle-spin-us", "50"])
+    results, _ = bench(
+        ctx,
+        "e2e-shared",
+        ["e2e", "--bootstrap", broker.bootstrap, "--topic", "bench-e2e-shared", "--partitions", "4", "--msg-size",
+         "200", "--acks", "1", "--rate", "20000", "--duration", "1", "--warmup", "0.2", "--consumer-threads", "0",
+         "--idle-spin-us", "50"],
+    )
+    check_eq(results["producer_connections"], 2, "one producer connection per leader")
+    check_eq(results["consumer_connections"], 2, "one fetch connection per leader")
+    check(results["sent"] > 0, "something was sent")
+    check_eq(results["acked"], results["sent"], "every message acknowledged")
+    check_eq(results["failed"], 0, "messages failed")
+    check_eq(results["consumed"], results["acked"], "every acknowledged message fetched")
+    check_eq(results["send_latency_us"]["count"], results["produce_latency_us"]["count"],
+             "a send latency per measured acknowledgement")
+    for q in ("p50", "p99", "max"):
+        check(results["send_latency_us"][q] <= results["produce_latency_us"][q],
+              "send %s within produce %s" % (q, q))
+    broker.stop()
+
+
 def case_every_mode_over_udp(ctx):
     udp_port = harness.free_port_block(2)
     broker = ctx.broker(shards=2, extra_args=["--udp-port", str(udp_port)])
@@ -150,6 +177,7 @@ def case_every_mode_over_udp(ctx):
 CASES = [
     ("produce_then_consume", case_produce_then_consume),
     ("e2e_advertised_shards", case_e2e_advertised_shards),
+    ("e2e_shared_thread_spinning", case_e2e_shared_thread_spinning),
     ("every_mode_over_udp", case_every_mode_over_udp),
 ]
 

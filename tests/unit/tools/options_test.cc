@@ -52,6 +52,19 @@ TEST(BenchOptions, RefusesBadInput) {
     EXPECT_FALSE(parse({"--key-distribution", "pareto"}).ok());
     EXPECT_FALSE(parse({"--key-distribution", "zipf:0"}).ok());
     EXPECT_FALSE(parse({"--key-distribution", "zipf:x"}).ok());
+    EXPECT_FALSE(parse({"--consumer-threads", "-1"}).ok());
+    EXPECT_FALSE(parse({"--idle-spin-us", "-5"}).ok());
+}
+
+TEST(BenchOptions, ParsesThreadSharingAndIdleSpin) {
+    auto defaults = parse({"e2e"});
+    ASSERT_TRUE(defaults.ok()) << defaults.status();
+    EXPECT_EQ(defaults->consumer_threads, 1);
+    EXPECT_EQ(defaults->idle_spin_us, 0);
+    auto options = parse({"e2e", "--consumer-threads", "0", "--idle-spin-us", "50"});
+    ASSERT_TRUE(options.ok()) << options.status();
+    EXPECT_EQ(options->consumer_threads, 0);
+    EXPECT_EQ(options->idle_spin_us, 50);
 }
 
 TEST(BenchOptions, ParsesCodecsValuesAndKeyDistributions) {

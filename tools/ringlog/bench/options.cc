@@ -30,7 +30,7 @@ const char* const bench_usage =
     "  --key-distribution uniform|zipf[:S]|sequential  how keys are picked: at random, key k\n"
     "                          with weight 1/(k+1)^S (S 1.0), or in turn (uniform)\n"
     "  --threads N             producer threads, or consumer threads in consume mode (1)\n"
-    "  --consumer-threads N    e2e: consumer threads (1)\n"
+    "  --consumer-threads N    e2e: consumer threads (1); 0: the producer threads fetch too\n"
     "  --connections N         per thread and partition leader (1)\n"
     "  --inflight N            produce requests in flight per connection (5)\n"
     "  --request-partitions N  partitions (batches) per produce request (1)\n"
@@ -41,6 +41,8 @@ const char* const bench_usage =
     "  --messages N            stop after N messages in total (0: by duration)\n"
     "  --from earliest|latest  consume: where to start (earliest)\n"
     "  --fetch-wait-ms MS      Fetch max wait (100)\n"
+    "  --idle-spin-us US       each thread polls for completions this long before it sleeps;\n"
+    "                          costs CPU the broker may need (0)\n"
     "  --transport tcp|udp|dpdk  how Produce and Fetch travel: TCP to each leader, or the\n"
     "                          bootstrap broker's datagram transport (kernel UDP or DPDK) (tcp)\n"
     "  --dpdk 'EAL ARGS'       --transport dpdk: EAL's arguments (a memif client vdev, say)\n"
@@ -214,7 +216,7 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
         } else if (flag == "--threads") {
             ok = parse_int(value, options.threads) && options.threads >= 1;
         } else if (flag == "--consumer-threads") {
-            ok = parse_int(value, options.consumer_threads) && options.consumer_threads >= 1;
+            ok = parse_int(value, options.consumer_threads) && options.consumer_threads >= 0;
         } else if (flag == "--connections") {
             ok = parse_int(value, options.connections) && options.connections >= 1;
         } else if (flag == "--inflight") {
@@ -234,6 +236,8 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
             options.from_latest = value == "latest";
         } else if (flag == "--fetch-wait-ms") {
             ok = parse_int(value, options.fetch_max_wait_ms) && options.fetch_max_wait_ms >= 0;
+        } else if (flag == "--idle-spin-us") {
+            ok = parse_int(value, options.idle_spin_us) && options.idle_spin_us >= 0;
         } else if (flag == "--transport") {
             options.transport = std::string(value);
             ok = value == "tcp" || value == "udp" || value == "dpdk";

@@ -54,6 +54,7 @@ struct BenchOptions {
     uint64_t messages = 0;     // stop after this many (in total); 0: duration only
     bool from_latest = false;  // consume: start at the end instead of the start
     int32_t fetch_max_wait_ms = 100;
+    int64_t idle_spin_us = 0;  // io::ReactorOptions::idle_spin of every worker thread
     int32_t partition_fetch_bytes = 4 * 1024 * 1024;
     // Produce and Fetch over "tcp" (to each leader) or the datagram transport, "udp" or "dpdk"
     // (sessions to the bootstrap broker's shards); control requests always go over TCP.

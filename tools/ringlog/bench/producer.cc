@@ -170,6 +170,8 @@ io::Task<void> ProducerConnection::send_loop() {
             fail_all_inflight();
             break;
         }
+        // The slot's stamps stay until build() reuses it, even if its answer came already.
+        record_sent(slot, steady_now_ns());
         if (options_.acks == 0) {
             // No response comes: a request is done once the kernel has its bytes.
             complete_front(nullptr, steady_now_ns());
@@ -270,6 +272,16 @@ void ProducerConnection::build(Slot& slot, size_t messages, int64_t now_ns) {
                    slot.correlation_id);
     slot.segments.clear();
     slot.writer.gather(slot.segments);
+}
+
+void ProducerConnection::record_sent(const Slot& slot, int64_t now_ns) {
+    for (const int64_t intended : slot.intended_ns) {
+        const auto latency = static_cast<uint64_t>(std::max<int64_t>(0, now_ns - intended));
+        recorder_.second.send_latency.record(latency);
+        if (context_.measured(intended)) {
+            recorder_.measured.send_latency.record(latency);
+        }
+    }
 }
 
 io::Task<void> ProducerConnection::receive_loop() {

@@ -69,6 +69,8 @@ private:
     [[nodiscard]] io::Task<void> receive_loop();
     [[nodiscard]] io::Task<void> sleep_until(int64_t when_ns);
     void build(Slot& slot, size_t messages, int64_t now_ns);
+    // The send latency of every message of `slot`, whose request the socket took at `now_ns`.
+    void record_sent(const Slot& slot, int64_t now_ns);
     // Keyed: draws the messages' keys and orders slot.intended_ns and key_views_ by the batch
     // (partition) each falls in; fills slot.batch_partitions and slot.batch_messages.
     void group_by_key(Slot& slot, size_t messages);

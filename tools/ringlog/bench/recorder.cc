@@ -12,6 +12,7 @@ void Interval::merge(const Interval& other) {
     consumed_wire_bytes += other.consumed_wire_bytes;
     failed += other.failed;
     produce_latency.merge(other.produce_latency);
+    send_latency.merge(other.send_latency);
     e2e_latency.merge(other.e2e_latency);
     fetch_latency.merge(other.fetch_latency);
 }
@@ -25,6 +26,7 @@ void Interval::reset() {
     consumed_wire_bytes = 0;
     failed = 0;
     produce_latency.reset();
+    send_latency.reset();
     e2e_latency.reset();
     fetch_latency.reset();
 }

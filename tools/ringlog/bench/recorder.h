@@ -27,8 +27,11 @@ struct Interval {
     uint64_t consumed_wire_bytes = 0;  // their batches as fetched
     uint64_t failed = 0;               // messages whose request failed or was refused
     Histogram produce_latency;         // intended send time -> acknowledgement, ns
-    Histogram e2e_latency;             // intended send time -> fetched by a consumer, ns
-    Histogram fetch_latency;           // Fetch request -> response, ns
+    // Intended send time -> the request holding the message handed to the socket, ns: the
+    // load generator's own share of produce_latency (linger, a late thread, a full window).
+    Histogram send_latency;
+    Histogram e2e_latency;    // intended send time -> fetched by a consumer, ns
+    Histogram fetch_latency;  // Fetch request -> response, ns
 
     void merge(const Interval& other);
     void reset();

@@ -121,6 +121,7 @@ void print_summary(const BenchResult& result) {
             std::printf("  %9.5f%%  %12.1f\n", q * 100, us(h.quantile(q)));
         }
     };
+    print_spectrum("send (intended send -> request on the socket)", result.measured.send_latency);
     print_spectrum("produce (intended send -> ack)", result.measured.produce_latency);
     print_spectrum("end-to-end (intended send -> fetched)", result.measured.e2e_latency);
     print_spectrum("fetch round trip", result.measured.fetch_latency);
@@ -175,6 +176,8 @@ std::string results_json(const BenchResult& result) {
     absl::StrAppend(&json, "  \"latency_us\": ", latency_json(latency), ",\n");
     absl::StrAppend(
         &json, "  \"produce_latency_us\": ", latency_json(result.measured.produce_latency), ",\n");
+    absl::StrAppend(&json, "  \"send_latency_us\": ", latency_json(result.measured.send_latency),
+                    ",\n");
     absl::StrAppend(&json, "  \"e2e_latency_us\": ", latency_json(result.measured.e2e_latency),
                     ",\n");
     absl::StrAppend(&json, "  \"fetch_latency_us\": ", latency_json(result.measured.fetch_latency),

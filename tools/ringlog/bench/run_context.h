@@ -39,8 +39,8 @@ struct RunContext {
         return intended_ns >= measure_start_ns && intended_ns < end_ns;
     }
 
-    // e2e: producers still running, and messages they had acknowledged; consumers stop once
-    // producers are done and they have fetched as many.
+    // e2e: producer connections still running, and messages they had acknowledged; consumers stop
+    // once producers are done and they have fetched as many.
     mutable std::atomic<int> producers_running{0};
     mutable std::atomic<uint64_t> produced_total{0};
     mutable std::atomic<uint64_t> consumed_total{0};
