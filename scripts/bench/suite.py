@@ -64,12 +64,13 @@ def free_port_block(count):
 
 
 class Broker:
-    def __init__(self, ringlogd, data_dir, shards, durability="always"):
+    def __init__(self, ringlogd, data_dir, shards, durability="always", extra_args=()):
         self.port = free_port_block(shards)
         self.data_dir = data_dir
         self.log_path = os.path.join(data_dir, "..", "ringlogd-%s.log" % durability)
         cmd = [ringlogd, "--data-dir", data_dir, "--port", str(self.port), "--advertised-host", LOOPBACK,
                "--listen-host", LOOPBACK, "--shards", str(shards), "--advertise-shards", "--durability", durability]
+        cmd += list(extra_args)
         self.log_file = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
