@@ -550,6 +550,13 @@ def main():
                       fmt(el["p50"]), fmt(el["p90"]), fmt(el["p99"]), fmt(el["p999"]), fmt(el["max"]),
                       fmt(ratio(el["p50"], rtt["p50"]), 1), fmt(ratio(el["p99"], rtt["p99"]), 1)),
                   ""]
+        if "send_latency_us" in e2e:
+            pl, sl, fl = e2e["produce_latency_us"], e2e["send_latency_us"], e2e["fetch_latency_us"]
+            lines += ["Where it went: intended send -> on the socket (the load generator: linger, a late thread) p50 %s us, "
+                      "p99 %s us; -> acknowledged p50 %s us, p99 %s us; Fetch round trip p50 %s us, p99 %s us "
+                      "(scripts/bench/e2e_latency.py repeats these runs)." % (
+                          fmt(sl["p50"]), fmt(sl["p99"]), fmt(pl["p50"]), fmt(pl["p99"]), fmt(fl["p50"]),
+                          fmt(fl["p99"])), ""]
         if e2e_none:
             no = e2e_none["e2e_latency_us"]
             lines += ["The same against a broker with `--durability none` (readers see a batch when it is appended, "
