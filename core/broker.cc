@@ -114,7 +114,7 @@ absl::Status Broker::start() {
         RL_RETURN_IF_ERROR(net::dpdk::init_eal(config_.dpdk_eal_args));
         if (net::dpdk::dpdk_port_count() < static_cast<uint16_t>(shard_count)) {
             return absl::InvalidArgumentError(absl::StrCat(
-                "--dpdk: ", shard_count, " shards need as many DPDK ports (one each), EAL has ",
+                "--dpdk: ", shard_count, " shards need at least as many DPDK ports, EAL has ",
                 net::dpdk::dpdk_port_count()));
         }
     }

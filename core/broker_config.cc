@@ -201,8 +201,8 @@ constexpr Setting settings[] = {
          return c.udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
      }},
     {"dpdk",
-     "serve the datagram protocol over DPDK, starting EAL with these arguments (quoted), shard "
-     "i on DPDK port i (default empty: off)",
+     "serve the datagram protocol over DPDK, starting EAL with these arguments (quoted); with "
+     "S shards, shard i polls the DPDK ports p with p mod S = i (default empty: off)",
      [](BrokerConfig& c, std::string_view, std::string_view v) {
          c.dpdk_eal_args = std::string(v);
          return absl::OkStatus();
@@ -211,6 +211,16 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          RL_RETURN_IF_ERROR(parse_int(n, v, 1, c.dpdk_udp_port));
          return c.dpdk_udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
+    {"dpdk-tx",
+     "how DPDK sends cached responses (fetches): extbuf, chained mbufs over the log's buffers; "
+     "copy, one copy into each frame (default extbuf)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         if (v != "extbuf" && v != "copy") {
+             return bad_value(n, v, "extbuf or copy");
+         }
+         c.dpdk_external_buffers = v == "extbuf";
+         return absl::OkStatus();
      }},
     {"dpdk-peer-mac",
      "Ethernet address for frames to peers not yet heard from (default: broadcast)",
