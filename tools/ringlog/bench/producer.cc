@@ -18,10 +18,12 @@ constexpr int64_t drain_timeout_ns = 30'000'000'000;
 
 }  // namespace
 
-ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& context,
-                                       Recorder& recorder, std::vector<int32_t> partitions,
-                                       double rate, uint64_t message_limit, uint64_t seed)
+ProducerConnection::ProducerConnection(io::Reactor& reactor, RequestPaths& paths,
+                                       const RunContext& context, Recorder& recorder,
+                                       std::vector<int32_t> partitions, double rate,
+                                       uint64_t message_limit, uint64_t seed)
     : reactor_(reactor),
+      paths_(paths),
       context_(context),
       options_(*context.options),
       recorder_(recorder),
@@ -42,7 +44,7 @@ ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& c
 
 io::Task<absl::Status> ProducerConnection::connect(const BrokerAddress& leader) {
     absl::StatusOr<std::unique_ptr<RequestPath>> connection =
-        co_await connect_request_path(reactor_, options_, leader, partitions_.front());
+        co_await paths_.connect(leader, partitions_.front());
     if (!connection.ok()) {
         co_return connection.status();
     }

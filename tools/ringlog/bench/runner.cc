@@ -183,17 +183,19 @@ void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progre
                  std::barrier<std::function<void()>>& ready, WorkerResult& result) {
     absl::StatusOr<std::unique_ptr<io::Reactor>> reactor = io::Reactor::create();
     absl::Status status = reactor.status();
+    std::unique_ptr<RequestPaths> paths;  // outlives the connections below, which use it
     WorkerConnections connections;
     if (status.ok()) {
+        paths = std::make_unique<RequestPaths>(**reactor, *context.options, worker);
         uint64_t seed = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(worker + 1);
         for (const ConnectionPlan& connection : plan.connections) {
             if (plan.producer) {
                 connections.producers.push_back(std::make_unique<ProducerConnection>(
-                    **reactor, context, result.recorder, connection.partitions, connection.rate,
-                    connection.message_limit, seed++));
+                    **reactor, *paths, context, result.recorder, connection.partitions,
+                    connection.rate, connection.message_limit, seed++));
             } else {
                 connections.consumers.push_back(
-                    std::make_unique<FetchConnection>(**reactor, context, result.recorder,
+                    std::make_unique<FetchConnection>(**reactor, *paths, context, result.recorder,
                                                       connection.partitions, connection.offsets));
             }
         }
