@@ -49,6 +49,9 @@ struct BrokerConfig {
     // Fetch (and other cached) responses leave as external-buffer mbufs over the log's buffers
     // (true) or are copied into each frame (false); dpdk_port.h.
     bool dpdk_external_buffers = true;
+    // Shards busy-poll without ever waiting in the kernel (a core each, even when idle), so a
+    // datagram after a quiet spell is seen at once; off, an idle shard backs off (io/reactor.h).
+    bool busy_poll = false;
 };
 
 // Parses argv-style arguments (without the program name). `--config FILE` is read first and
