@@ -13,7 +13,8 @@ speeds, are checked:
 - e2e (a producer and a consumer thread, so both workers' ports) at a fixed rate: every message
   acknowledged was fetched;
 - the fetches left the broker as external-buffer segments over the log's buffers (the broker's
-  closing counts say how many), and again, with --dpdk-tx copy, as copies (none external).
+  closing counts say how many), and again, with --dpdk-tx copy, as copies (none external);
+  that e2e runs its consumer on the producer's thread (--consumer-threads 0), busy-polling.
 
 Exits 77 (skipped) with a message when ringlog was built without DPDK.
 """
@@ -107,10 +108,10 @@ def produce_and_consume(ctx, broker, topic, acks):
         acks, produced["acked"], sum(offsets.values()), consumed["consumed"]))
 
 
-def e2e(ctx, broker, topic):
+def e2e(ctx, broker, topic, extra=()):
     results = bench(ctx, broker, "e2e-" + topic, [
         "e2e", "--topic", topic, "--partitions", "4", "--msg-size", "200", "--acks", "1", "--rate", "20000",
-        "--duration", "1", "--from", "latest"])
+        "--duration", "1", "--from", "latest"] + list(extra))
     check(results["sent"] > 0, "something was sent")
     check_eq(results["acked"], results["sent"], "e2e: every message acknowledged")
     check_eq(results["failed"], 0, "e2e: messages failed")
@@ -132,7 +133,8 @@ def case_every_mode_over_memif(ctx):
 
 def case_copy_fallback(ctx):
     broker = start_broker(ctx, tx="copy")
-    e2e(ctx, broker, "dpdk-copy")
+    # One worker thread producing and consuming, busy-polling: one DPDK port per shard is used.
+    e2e(ctx, broker, "dpdk-copy", ["--consumer-threads", "0", "--busy-poll"])
     broker.stop()
     counts = closing_counts(broker)
     check_eq(sum(c[1] for c in counts.values()), 0, "no external segments with --dpdk-tx copy")
