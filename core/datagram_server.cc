@@ -91,12 +91,17 @@ io::Task<void> DatagramServer::stop() {
         const net::dpdk::PacketIoStats& sent = io_->stats();
         std::fprintf(stderr,
                      "ringlogd: shard %u datagrams: %llu requests, %llu duplicates, %llu packets "
-                     "out, %llu external segments, %llu payload bytes copied\n",
+                     "out, %llu external segments, %llu payload bytes copied; dropped: %llu busy, "
+                     "%llu stale, %llu unknown, %llu refused by the device\n",
                      shard_.id().value(), static_cast<unsigned long long>(served.requests_executed),
                      static_cast<unsigned long long>(served.duplicate_requests),
                      static_cast<unsigned long long>(sent.transmitted),
                      static_cast<unsigned long long>(sent.transmit_external_segments),
-                     static_cast<unsigned long long>(sent.transmit_copied_bytes));
+                     static_cast<unsigned long long>(sent.transmit_copied_bytes),
+                     static_cast<unsigned long long>(served.dropped_busy),
+                     static_cast<unsigned long long>(served.dropped_stale),
+                     static_cast<unsigned long long>(served.dropped_unknown),
+                     static_cast<unsigned long long>(sent.transmit_full));
         endpoint_.reset();
     }
     io_.reset();

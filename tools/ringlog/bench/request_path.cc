@@ -1,6 +1,7 @@
 // RequestPath: see request_path.h.
 #include "tools/ringlog/bench/request_path.h"
 
+#include <cstdio>
 #include <deque>
 #include <optional>
 
@@ -113,7 +114,21 @@ private:
 RequestPaths::RequestPaths(io::Reactor& reactor, const BenchOptions& options, int worker)
     : reactor_(reactor), options_(options), worker_(worker) {}
 
-RequestPaths::~RequestPaths() = default;
+RequestPaths::~RequestPaths() {
+    if (datagram_ != nullptr) {
+        // For whoever measures: retransmissions are what a lossy or overloaded path costs.
+        const net::dpdk::ClientStats stats = datagram_->stats();
+        std::fprintf(stderr,
+                     "bench: worker %d over %s: %llu calls, %llu failed, %llu retransmissions, "
+                     "%llu packets sent, %llu stray answers\n",
+                     worker_, options_.transport.c_str(),
+                     static_cast<unsigned long long>(stats.calls),
+                     static_cast<unsigned long long>(stats.calls_failed),
+                     static_cast<unsigned long long>(stats.retransmits),
+                     static_cast<unsigned long long>(stats.packets_sent),
+                     static_cast<unsigned long long>(stats.stray_packets));
+    }
+}
 
 io::Task<absl::StatusOr<std::unique_ptr<RequestPath>>> RequestPaths::connect(
     const BrokerAddress& leader, int32_t partition) {
