@@ -110,7 +110,7 @@ void ShardSet::thread_main(Shard& shard, absl::Status& started, std::latch& read
                          shard.id().value(), cpu, std::strerror(error));
         }
     }
-    auto reactor = io::Reactor::create();
+    auto reactor = io::Reactor::create(options_.reactor);
     if (!reactor.ok()) {
         started = reactor.status();
         ready.count_down();

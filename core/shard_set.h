@@ -21,6 +21,7 @@
 #include <absl/status/status.h>
 
 #include "core/shard.h"
+#include "io/reactor.h"
 #include "io/spsc_queue.h"
 #include "io/task.h"
 
@@ -34,6 +35,8 @@ struct ShardSetOptions {
     // Pin shard i to CPU i % nproc. If the kernel refuses, the shard runs unpinned (a note
     // on stderr).
     bool pin = true;
+    // Each shard's event loop (its busy-polling back-off, for the datagram transport).
+    io::ReactorOptions reactor;
 };
 
 namespace detail {

@@ -6,6 +6,7 @@
 #include <barrier>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@ namespace ringlog::tools::bench {
 namespace {
 
 struct ConnectionPlan {
+    bool producer = true;
     int32_t leader = 0;
     std::vector<int32_t> partitions;
     std::vector<int64_t> offsets;  // consumers only
@@ -33,8 +35,9 @@ struct ConnectionPlan {
     uint64_t message_limit = 0;
 };
 
+// A worker thread's connections: producers, consumers, or (e2e with --consumer-threads 0)
+// both, the consumers of the partitions its producers write.
 struct WorkerPlan {
-    bool producer = true;
     std::vector<ConnectionPlan> connections;
 };
 
@@ -63,11 +66,11 @@ std::vector<WorkerPlan> plan_workers(const ClusterView& cluster, int threads, in
             by_leader[cluster.leaders[static_cast<size_t>(p)]].push_back(p);
         }
         WorkerPlan plan;
-        plan.producer = producer;
         for (const auto& [leader, partitions] : by_leader) {
             const int count = producer ? connections : 1;
             for (int c = 0; c < count; ++c) {
                 ConnectionPlan connection;
+                connection.producer = producer;
                 connection.leader = leader;
                 for (size_t i = static_cast<size_t>(c); i < partitions.size();
                      i += static_cast<size_t>(count)) {
@@ -142,11 +145,14 @@ int spread(std::vector<WorkerPlan>& plans, double rate, uint64_t messages,
     return total;
 }
 
-io::Task<void> run_producer(ProducerConnection& connection, WorkerResult& result) {
+io::Task<void> run_producer(ProducerConnection& connection, WorkerResult& result,
+                            const RunContext& context) {
     const absl::Status status = co_await connection.run();
     if (!status.ok()) {
         result.errors.push_back(std::string(status.message()));
     }
+    // e2e consumers stop once every producer connection is done (and they caught up).
+    context.producers_running.fetch_sub(1, std::memory_order_release);
 }
 
 io::Task<void> run_consumer(FetchConnection& connection, WorkerResult& result) {
@@ -179,12 +185,14 @@ struct WorkerConnections {
 
 io::Task<absl::Status> connect_all(const ClusterView& cluster, const WorkerPlan& plan,
                                    WorkerConnections& connections) {
-    for (size_t i = 0; i < plan.connections.size(); ++i) {
-        const BrokerAddress* leader = cluster.broker(plan.connections[i].leader);
+    size_t producer = 0;
+    size_t consumer = 0;
+    for (const ConnectionPlan& connection : plan.connections) {
+        const BrokerAddress* leader = cluster.broker(connection.leader);
         RL_ASSERT(leader != nullptr);
-        const absl::Status status = plan.producer
-                                        ? co_await connections.producers[i]->connect(*leader)
-                                        : co_await connections.consumers[i]->connect(*leader);
+        const absl::Status status =
+            connection.producer ? co_await connections.producers[producer++]->connect(*leader)
+                                : co_await connections.consumers[consumer++]->connect(*leader);
         if (!status.ok()) {
             co_return status;
         }
@@ -200,7 +208,7 @@ io::Task<void> run_worker(const RunContext& context, WorkerConnections& connecti
     ticker.spawn(tick(context, result.recorder, progress, worker, done, done_changed));
     io::TaskGroup group;
     for (auto& producer : connections.producers) {
-        group.spawn(run_producer(*producer, result));
+        group.spawn(run_producer(*producer, result, context));
     }
     for (auto& consumer : connections.consumers) {
         group.spawn(run_consumer(*consumer, result));
@@ -213,19 +221,25 @@ io::Task<void> run_worker(const RunContext& context, WorkerConnections& connecti
 
 void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progress& progress,
                  std::barrier<std::function<void()>>& ready, WorkerResult& result) {
-    absl::StatusOr<std::unique_ptr<io::Reactor>> reactor = io::Reactor::create();
+    io::ReactorOptions reactor_options;
+    if (context.options->busy_poll) {
+        reactor_options.poll_spin_turns = std::numeric_limits<unsigned>::max();
+    }
+    absl::StatusOr<std::unique_ptr<io::Reactor>> reactor = io::Reactor::create(reactor_options);
     absl::Status status = reactor.status();
+    std::unique_ptr<RequestPaths> paths;  // outlives the connections below, which use it
     WorkerConnections connections;
     if (status.ok()) {
+        paths = std::make_unique<RequestPaths>(**reactor, *context.options, worker);
         uint64_t seed = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(worker + 1);
         for (const ConnectionPlan& connection : plan.connections) {
-            if (plan.producer) {
+            if (connection.producer) {
                 connections.producers.push_back(std::make_unique<ProducerConnection>(
-                    **reactor, context, result.recorder, connection.partitions, connection.rate,
-                    connection.message_limit, seed++));
+                    **reactor, *paths, context, result.recorder, connection.partitions,
+                    connection.rate, connection.message_limit, seed++));
             } else {
                 connections.consumers.push_back(
-                    std::make_unique<FetchConnection>(**reactor, context, result.recorder,
+                    std::make_unique<FetchConnection>(**reactor, *paths, context, result.recorder,
                                                       connection.partitions, connection.offsets));
             }
         }
@@ -236,9 +250,11 @@ void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progre
         (*reactor)->block_on(run_worker(context, connections, result, progress, worker));
     } else {
         result.errors.push_back(std::string(status.message()));
-    }
-    if (plan.producer) {
-        context.producers_running.fetch_sub(1, std::memory_order_release);
+        for (const ConnectionPlan& connection : plan.connections) {
+            if (connection.producer) {
+                context.producers_running.fetch_sub(1, std::memory_order_release);
+            }
+        }
     }
     progress.worker_done(worker);
 }
@@ -296,17 +312,30 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
                                              key_space.has_value() ? &*key_space : nullptr);
     }
     if (options.mode != Mode::produce) {
-        const int threads =
-            options.mode == Mode::consume ? options.threads : options.consumer_threads;
+        // e2e with --consumer-threads 0: producer thread t also consumes the partitions it
+        // produces (p mod threads = t), so no thread of its own waits on the fetches.
+        const bool shared = options.mode == Mode::e2e && options.consumer_threads == 0;
+        if (shared && options.threads > static_cast<int>(result.cluster.leaders.size())) {
+            return absl::InvalidArgumentError(
+                "--consumer-threads 0 needs no more --threads than partitions");
+        }
+        const int threads = options.mode == Mode::consume ? options.threads
+                            : shared                      ? options.threads
+                                                          : options.consumer_threads;
         std::vector<WorkerPlan> consumers = plan_workers(result.cluster, threads, 1, false, false);
         result.consumer_connections = spread(consumers, 0, 0, nullptr);
-        for (WorkerPlan& plan : consumers) {
-            for (ConnectionPlan& connection : plan.connections) {
+        for (size_t t = 0; t < consumers.size(); ++t) {
+            for (ConnectionPlan& connection : consumers[t].connections) {
                 for (int32_t p : connection.partitions) {
                     connection.offsets.push_back(offsets[static_cast<size_t>(p)]);
                 }
+                if (shared) {
+                    plans[t].connections.push_back(connection);
+                }
             }
-            plans.push_back(std::move(plan));
+            if (!shared) {
+                plans.push_back(std::move(consumers[t]));
+            }
         }
     }
 
@@ -316,7 +345,9 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
     context.key_space = key_space.has_value() ? &*key_space : nullptr;
     int producers = 0;
     for (const WorkerPlan& plan : plans) {
-        producers += plan.producer ? 1 : 0;
+        for (const ConnectionPlan& connection : plan.connections) {
+            producers += connection.producer ? 1 : 0;
+        }
     }
     context.producers_running.store(producers);
     const auto workers = static_cast<int>(plans.size());
