@@ -6,6 +6,7 @@
 #include <fstream>
 #include <future>
 #include <latch>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -114,13 +115,18 @@ absl::Status Broker::start() {
         RL_RETURN_IF_ERROR(net::dpdk::init_eal(config_.dpdk_eal_args));
         if (net::dpdk::dpdk_port_count() < static_cast<uint16_t>(shard_count)) {
             return absl::InvalidArgumentError(absl::StrCat(
-                "--dpdk: ", shard_count, " shards need as many DPDK ports (one each), EAL has ",
+                "--dpdk: ", shard_count, " shards need at least as many DPDK ports, EAL has ",
                 net::dpdk::dpdk_port_count()));
         }
     }
     ShardSetOptions shard_options;
     shard_options.shard_count = shard_count;
-    shard_options.idle_spin = std::chrono::microseconds(config_.idle_spin_us);
+    if (config_.busy_poll) {
+        // Never back off into the kernel: a DPDK queue cannot end such a wait, so a request
+        // after a quiet spell would wait for its end (up to poll_wait_max). Costs a core each.
+        shard_options.reactor.poll_spin_turns = std::numeric_limits<unsigned>::max();
+    }
+    shard_options.reactor.idle_spin = std::chrono::microseconds(config_.idle_spin_us);
     shards_ = std::make_unique<ShardSet>(shard_options);
     RL_RETURN_IF_ERROR(shards_->start());
     started_ = true;

@@ -207,8 +207,8 @@ constexpr Setting settings[] = {
          return c.udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
      }},
     {"dpdk",
-     "serve the datagram protocol over DPDK, starting EAL with these arguments (quoted), shard "
-     "i on DPDK port i (default empty: off)",
+     "serve the datagram protocol over DPDK, starting EAL with these arguments (quoted); with "
+     "S shards, shard i polls the DPDK ports p with p mod S = i (default empty: off)",
      [](BrokerConfig& c, std::string_view, std::string_view v) {
          c.dpdk_eal_args = std::string(v);
          return absl::OkStatus();
@@ -217,6 +217,27 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          RL_RETURN_IF_ERROR(parse_int(n, v, 1, c.dpdk_udp_port));
          return c.dpdk_udp_port <= 65535 ? absl::OkStatus() : bad_value(n, v, "a port number");
+     }},
+    {"dpdk-tx",
+     "how DPDK sends cached responses (fetches): extbuf, chained mbufs over the log's buffers; "
+     "copy, one copy into each frame (default extbuf)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         if (v != "extbuf" && v != "copy") {
+             return bad_value(n, v, "extbuf or copy");
+         }
+         c.dpdk_external_buffers = v == "extbuf";
+         return absl::OkStatus();
+     }},
+    {"busy-poll",
+     "true: shards busy-poll and never wait in the kernel, a core each even when idle, so a "
+     "DPDK datagram after a quiet spell is seen at once (default false: idle shards back off "
+     "up to 1 ms)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         if (v != "true" && v != "false") {
+             return bad_value(n, v, "true or false");
+         }
+         c.busy_poll = v == "true";
+         return absl::OkStatus();
      }},
     {"dpdk-peer-mac",
      "Ethernet address for frames to peers not yet heard from (default: broadcast)",

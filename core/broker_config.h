@@ -42,14 +42,20 @@ struct BrokerConfig {
     LogConfig log;  // defaults for every partition's log
 
     // The datagram transport (net/dpdk/README.md), beside the TCP listener: kernel UDP when
-    // udp_port is set (shard i on udp_port + i), DPDK when dpdk_eal_args is (shard i on DPDK
-    // port i, UDP port dpdk_udp_port), never both. Clients open sessions through the Kafka
-    // listener (net/dpdk/control.h).
+    // udp_port is set (shard i on udp_port + i), DPDK when dpdk_eal_args is (with S shards,
+    // shard i polls every DPDK port p with p mod S = i, all on UDP port dpdk_udp_port), never
+    // both. Clients open sessions through the Kafka listener (net/dpdk/control.h).
     std::string datagram_host = "127.0.0.1";  // IPv4 address bound (UDP) or owned (DPDK)
     int udp_port = 0;                         // 0: no kernel UDP transport
     std::string dpdk_eal_args;                // empty: no DPDK transport
     int dpdk_udp_port = 9100;
     std::string dpdk_peer_mac;  // where frames to unknown peers go; empty: broadcast
+    // Fetch (and other cached) responses leave as external-buffer mbufs over the log's buffers
+    // (true) or are copied into each frame (false); dpdk_port.h.
+    bool dpdk_external_buffers = true;
+    // Shards busy-poll without ever waiting in the kernel (a core each, even when idle), so a
+    // datagram after a quiet spell is seen at once; off, an idle shard backs off (io/reactor.h).
+    bool busy_poll = false;
 };
 
 // Parses argv-style arguments (without the program name). `--config FILE` is read first and

@@ -5,6 +5,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "net/dpdk/dpdk_port.h"
+#include "net/dpdk/packet_io_group.h"
 #include "net/dpdk/udp_packet_io.h"
 
 namespace ringlog::core {
@@ -25,24 +26,37 @@ io::Task<absl::Status> DatagramServer::start() {
         if (!ipv4.ok()) {
             co_return ipv4.status();
         }
-        net::dpdk::DpdkPortOptions options;
-        options.port_id = static_cast<uint16_t>(shard);
-        options.local =
-            net::dpdk::Endpoint{.ipv4 = *ipv4, .port = static_cast<uint16_t>(config.dpdk_udp_port)};
-        if (!config.dpdk_peer_mac.empty()) {
-            absl::StatusOr<std::array<uint8_t, 6>> mac = net::dpdk::parse_mac(config.dpdk_peer_mac);
-            if (!mac.ok()) {
-                co_return mac.status();
+        // Every port p with p mod S = shard: one per client thread for point-to-point vdevs
+        // (memif), served as one PacketIo.
+        std::vector<std::unique_ptr<net::dpdk::PacketIo>> ports;
+        const auto shard_count = static_cast<uint32_t>(broker_.shard_count());
+        for (uint32_t port_id = shard; port_id < net::dpdk::dpdk_port_count();
+             port_id += shard_count) {
+            net::dpdk::DpdkPortOptions options;
+            options.port_id = static_cast<uint16_t>(port_id);
+            options.local = net::dpdk::Endpoint{
+                .ipv4 = *ipv4, .port = static_cast<uint16_t>(config.dpdk_udp_port)};
+            options.external_buffers = config.dpdk_external_buffers;
+            if (!config.dpdk_peer_mac.empty()) {
+                absl::StatusOr<std::array<uint8_t, 6>> mac =
+                    net::dpdk::parse_mac(config.dpdk_peer_mac);
+                if (!mac.ok()) {
+                    co_return mac.status();
+                }
+                options.peer_mac = *mac;
             }
-            options.peer_mac = *mac;
+            absl::StatusOr<std::unique_ptr<net::dpdk::PacketIo>> port =
+                net::dpdk::open_dpdk_port(options);
+            if (!port.ok()) {
+                co_return absl::Status(port.status().code(), absl::StrCat("shard ", shard, ": ",
+                                                                          port.status().message()));
+            }
+            ports.push_back(*std::move(port));
         }
-        absl::StatusOr<std::unique_ptr<net::dpdk::PacketIo>> port =
-            net::dpdk::open_dpdk_port(options);
-        if (!port.ok()) {
-            co_return absl::Status(port.status().code(),
-                                   absl::StrCat("shard ", shard, ": ", port.status().message()));
-        }
-        io_ = *std::move(port);
+        RL_ASSERT(!ports.empty(), "the broker checked there is a DPDK port per shard");
+        port_count_ = ports.size();
+        io_ = ports.size() == 1 ? std::move(ports.front())
+                                : std::make_unique<net::dpdk::PacketIoGroup>(std::move(ports));
     } else {
         net::dpdk::UdpOptions options;
         options.host = config.datagram_host;
@@ -62,15 +76,32 @@ io::Task<absl::Status> DatagramServer::start() {
         std::make_unique<net::dpdk::ServerEndpoint>(shard_.reactor(), *io_, session_, options);
     endpoint_->start();
     const net::dpdk::Endpoint local = io_->local_endpoint();
-    std::fprintf(stderr, "ringlogd: shard %u datagrams on %s %s:%u\n", shard,
+    std::fprintf(stderr, "ringlogd: shard %u datagrams on %s %s:%u (%zu port%s)\n", shard,
                  config.dpdk_eal_args.empty() ? "udp" : "dpdk",
-                 net::dpdk::format_ipv4(local.ipv4).c_str(), local.port);
+                 net::dpdk::format_ipv4(local.ipv4).c_str(), local.port, port_count_,
+                 port_count_ == 1 ? "" : "s");
     co_return absl::OkStatus();
 }
 
 io::Task<void> DatagramServer::stop() {
     if (endpoint_ != nullptr) {
         co_await endpoint_->stop();
+        // One line per shard for whoever measures: how answers left (copied or in place).
+        const net::dpdk::ServerStats& served = endpoint_->stats();
+        const net::dpdk::PacketIoStats& sent = io_->stats();
+        std::fprintf(stderr,
+                     "ringlogd: shard %u datagrams: %llu requests, %llu duplicates, %llu packets "
+                     "out, %llu external segments, %llu payload bytes copied; dropped: %llu busy, "
+                     "%llu stale, %llu unknown, %llu refused by the device\n",
+                     shard_.id().value(), static_cast<unsigned long long>(served.requests_executed),
+                     static_cast<unsigned long long>(served.duplicate_requests),
+                     static_cast<unsigned long long>(sent.transmitted),
+                     static_cast<unsigned long long>(sent.transmit_external_segments),
+                     static_cast<unsigned long long>(sent.transmit_copied_bytes),
+                     static_cast<unsigned long long>(served.dropped_busy),
+                     static_cast<unsigned long long>(served.dropped_stale),
+                     static_cast<unsigned long long>(served.dropped_unknown),
+                     static_cast<unsigned long long>(sent.transmit_full));
         endpoint_.reset();
     }
     io_.reset();

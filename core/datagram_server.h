@@ -1,8 +1,8 @@
 // DatagramServer: one shard's datagram transport (net/dpdk), beside its KafkaServer. It owns
-// the shard's PacketIo (a kernel UDP socket, or DPDK port i for shard i), the protocol's
-// ServerEndpoint polled from the shard's reactor, and the KafkaSession that runs the requests:
-// the same handler as TCP connections, without a connection (a request that would close one
-// is logged and answered with nothing).
+// the shard's PacketIo (a kernel UDP socket, or for shard i the DPDK ports p with p mod shards
+// = i, served as one PacketIoGroup), the protocol's ServerEndpoint polled from the shard's
+// reactor, and the KafkaSession that runs the requests: the same handler as TCP connections,
+// without a connection (a request that would close one is logged and answered with nothing).
 #pragma once
 
 #include <memory>
@@ -49,7 +49,8 @@ private:
     Broker& broker_;
     Shard& shard_;
     KafkaSession session_;
-    std::unique_ptr<net::dpdk::PacketIo> io_;
+    std::unique_ptr<net::dpdk::PacketIo> io_;  // for DPDK, a group of the shard's ports
+    size_t port_count_ = 1;
     std::unique_ptr<net::dpdk::ServerEndpoint> endpoint_;
 };
 

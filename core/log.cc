@@ -78,8 +78,9 @@ io::Task<absl::Status> Log::recover() {
     for (const std::string& name : names) {
         if (auto base = parse_segment_log_name(name)) {
             bases.push_back(*base);
-        } else if (is_cleaned_segment_name(name)) {
-            // A clean that stopped before its rename: the .log it was copying is still whole.
+        } else if (is_cleaned_segment_name(name) || is_spare_segment_name(name)) {
+            // A clean that stopped before its rename (the .log it was copying is still whole),
+            // or a spare file of the last run: neither holds anything the log needs.
             RL_CO_RETURN_IF_ERROR(fs_.remove(absl::StrCat(dir_, "/", name)));
             removed_leftovers = true;
         }
@@ -90,11 +91,12 @@ io::Task<absl::Status> Log::recover() {
     std::sort(bases.begin(), bases.end());
 
     if (bases.empty()) {
+        uint64_t prewritten = 0;
         RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
-                               co_await create_segment(Offset(0)));
+                               co_await create_segment(Offset(0), prewritten));
         segments_.push_back(std::move(segment));
         tail_ = std::make_unique<LogTail>(pool_, 0);
-        next_offset_ = durable_offset_ = Offset(0);
+        next_offset_ = durable_offset_ = written_offset_ = Offset(0);
         co_return co_await recover_producers(names);
     }
 
@@ -198,12 +200,35 @@ io::Task<absl::Status> Log::recover_active(Segment& segment) {
     segment.set_created_ms(clock_.now_ms());
     next_offset_ = durable_offset_ = segment.next_offset();
     written_end_ = durable_end_ = valid_end;
+    written_offset_ = durable_offset_;
     prewritten_end_ = align_up(valid_end);
     co_return absl::OkStatus();
 }
 
-io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset base_offset) {
+io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset base_offset,
+                                                                       uint64_t& prewritten) {
     const std::string path = segment_path(dir_, base_offset, SegmentFileKind::log);
+    prewritten = 0;
+    while (!spares_.empty()) {
+        SpareFile spare = std::move(spares_.back());
+        spares_.pop_back();
+        absl::Status renamed = fs_.rename(spare.path, path);
+        if (renamed.ok()) {
+            renamed = fs_.sync_dir(dir_);
+        }
+        if (renamed.ok()) {
+            ++stats_.recycled_segments;
+            prewritten = align_down(
+                std::min<uint64_t>(spare.bytes, static_cast<uint64_t>(config_.segment_bytes)));
+            auto segment = std::make_shared<Segment>(dir_, base_offset, std::move(spare.file));
+            segment->set_created_ms(clock_.now_ms());
+            co_return segment;
+        }
+        // Whatever went wrong, a fresh file does the job; the spare goes.
+        (void)co_await spare.file->close();
+        (void)fs_.remove(spare.path);
+        (void)fs_.remove(path);
+    }
     RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
                            co_await fs_.open(path, {.create = true, .exclusive = true}));
     absl::Status status = co_await file->allocate(0, preallocation_bytes(0));
@@ -478,9 +503,9 @@ io::Task<absl::Status> Log::wait_durable(AppendResult stored) {
     while (durable_offset_ <= stored.last_offset) {
         if (rollback_generation_ != stored.generation) {
             // Our bytes (or, for a duplicate, the original's) were dropped: not acknowledged.
-            co_return last_flush_error_.ok() ? absl::UnavailableError(absl::StrCat(
-                                                   "log ", dir_, " dropped unflushed appends"))
-                                             : last_flush_error_;
+            co_return last_flush_error_.ok()
+                ? absl::UnavailableError(absl::StrCat("log ", dir_, " dropped unflushed appends"))
+                : last_flush_error_;
         }
         if (closed_) {
             co_return absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"));
@@ -545,12 +570,16 @@ io::Task<absl::Status> Log::roll() {
     RL_CO_RETURN_IF_ERROR(co_await flush_locked(true));
     // 2. The new segment exists before the old one is sealed; if it cannot be created (no
     //    space), the old one simply stays active.
-    RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> next, co_await create_segment(next_offset_));
+    uint64_t prewritten = 0;
+    RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> next,
+                           co_await create_segment(next_offset_, prewritten));
     std::shared_ptr<Segment> old = segments_.back();
     old->seal(next_offset_);
     segments_.push_back(std::move(next));
     tail_ = std::make_unique<LogTail>(pool_, 0);
-    written_end_ = durable_end_ = prewritten_end_ = 0;
+    written_end_ = durable_end_ = 0;
+    prewritten_end_ = prewritten;
+    written_offset_ = durable_offset_ = next_offset_;
     // 3. Cut the old segment's preallocated space off and write its indexes. If this fails
     //    the log stays correct: recovery rebuilds missing indexes and trims the file.
     absl::Status status = co_await old->file().truncate(old->size_bytes());
@@ -567,6 +596,14 @@ io::Task<absl::Status> Log::roll() {
     // 4. The producer table as of the new segment's base offset, so that recovery replays at
     //    most the active segment. No append runs during a roll, so the table is exactly that.
     co_await write_producer_snapshot();
+    // 5. Size retention at once, not only on the shard's periodic check: a log appended to
+    //    without pause stays within retention.bytes, and the segment it drops becomes the
+    //    spare file of the next roll. (Time retention waits for the periodic check, as Kafka's.)
+    status = co_await remove_retained(/*by_time=*/false);
+    if (!status.ok()) {
+        std::fprintf(stderr, "ringlog: retention of %s: %s\n", dir_.c_str(),
+                     std::string(status.message()).c_str());
+    }
     co_return absl::OkStatus();
 }
 
@@ -610,6 +647,92 @@ io::Task<void> Log::run_flusher() {
 
 io::Task<absl::Status> Log::flush_locked(bool sync) {
     RL_ASSERT(flush_mutex_.locked());
+    if (sync && config_.sync_method == SyncMethod::dsync_write) {
+        co_return co_await flush_once_locked(sync);
+    }
+    // Pipelined: while the sync of what is written runs, the bytes appended meanwhile are
+    // written beside it, so under load each step costs the longer of a write and a sync rather
+    // than both (a sync costs about as much as the write before it: LIMITS.md D6, D8). The
+    // sync covers only writes that completed before it started; the block the two share holds
+    // the same bytes below the synced end in either version.
+    while (true) {
+        const uint64_t end = tail_->end();
+        const Offset end_offset = next_offset_;
+        const bool unsynced = sync && written_end_ > durable_end_;
+        const bool dirty = end > written_end_;
+        if (!unsynced && !dirty) {
+            break;
+        }
+        const uint64_t synced_end = written_end_;
+        const Offset synced_offset = written_offset_;
+        absl::Status sync_status;
+        absl::Status write_status;
+        io::TaskGroup operations;
+        if (unsynced) {
+            operations.spawn(sync_active(sync_status));
+        }
+        if (dirty) {
+            operations.spawn(write_dirty(written_end_, write_status));
+        }
+        stats_.overlapped_syncs += unsynced && dirty ? 1 : 0;
+        co_await operations.wait_idle();
+        ++stats_.flushes;
+        if (unsynced && sync_status.ok()) {
+            durable_end_ = synced_end;
+            durable_offset_ = synced_offset;
+            watermark_moved_.notify_all();
+        }
+        if (dirty && write_status.ok()) {
+            written_end_ = end;
+            written_offset_ = end_offset;
+            prewritten_end_ = std::max(prewritten_end_, align_up(end));
+            // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
+            if (end > config_.tail_bytes_max) {
+                tail_->release_before(
+                    std::min(align_down(written_end_), end - config_.tail_bytes_max));
+            }
+        }
+        const absl::Status failed = !sync_status.ok() ? sync_status : write_status;
+        if (!failed.ok()) {
+            last_flush_error_ = absl::Status(
+                failed.code(), absl::StrCat("flush ", active().path(), ": ", failed.message()));
+            return_flush_error();
+            co_return last_flush_error_;
+        }
+        last_flush_error_ = absl::OkStatus();
+        flushed_.notify_all();
+        if (!sync) {
+            break;  // one write per call; the flusher calls again for more
+        }
+    }
+    flushed_.notify_all();
+    co_return absl::OkStatus();
+}
+
+void Log::return_flush_error() {
+    if (config_.durability == Durability::always) {
+        roll_back_unflushed(last_flush_error_);
+    }
+    flushed_.notify_all();
+}
+
+io::Task<void> Log::sync_active(absl::Status& status) {
+    const auto started = std::chrono::steady_clock::now();
+    status = co_await active().file().datasync();
+    ++stats_.syncs;
+    stats_.sync_latency.record(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count()));
+}
+
+io::Task<void> Log::write_dirty(uint64_t from, absl::Status& status) {
+    status = co_await write_tail(from, false);
+}
+
+// One write and then one sync: the dsync_write method (a single RWF_DSYNC write when the flush
+// fits in one) has no separate sync to overlap.
+io::Task<absl::Status> Log::flush_once_locked(bool sync) {
     const uint64_t end = tail_->end();
     const Offset end_offset = next_offset_;
     const bool need_write = end > written_end_;
@@ -644,14 +767,12 @@ io::Task<absl::Status> Log::flush_locked(bool sync) {
     if (!status.ok()) {
         last_flush_error_ = absl::Status(
             status.code(), absl::StrCat("flush ", active().path(), ": ", status.message()));
-        if (config_.durability == Durability::always) {
-            roll_back_unflushed(last_flush_error_);
-        }
-        flushed_.notify_all();
+        return_flush_error();
         co_return last_flush_error_;
     }
     last_flush_error_ = absl::OkStatus();
     written_end_ = end;
+    written_offset_ = end_offset;
     prewritten_end_ = std::max(prewritten_end_, align_up(end));
     if (need_sync) {
         durable_end_ = end;
@@ -707,6 +828,7 @@ void Log::roll_back_unflushed(const absl::Status& cause) {
     producers_.forget_from(durable_offset_);
     next_offset_ = durable_offset_;
     written_end_ = durable_end_;
+    written_offset_ = durable_offset_;
     ++rollback_generation_;
     ++stats_.rollbacks;
 }
@@ -987,6 +1109,10 @@ std::vector<Offset> Log::segment_base_offsets() const {
 }
 
 io::Task<absl::Status> Log::enforce_retention() {
+    co_return co_await remove_retained(/*by_time=*/true);
+}
+
+io::Task<absl::Status> Log::remove_retained(bool by_time) {
     if (!config_.retention_deletes) {
         co_return absl::OkStatus();
     }
@@ -994,7 +1120,7 @@ io::Task<absl::Status> Log::enforce_retention() {
     bool removed = false;
     while (segments_.size() > 1) {
         const Segment& oldest = *segments_.front();
-        const bool expired = config_.retention_ms >= 0 && oldest.max_timestamp() >= 0
+        const bool expired = by_time && config_.retention_ms >= 0 && oldest.max_timestamp() >= 0
                              && now - oldest.max_timestamp() > config_.retention_ms;
         const bool oversized =
             config_.retention_bytes >= 0
@@ -1005,7 +1131,9 @@ io::Task<absl::Status> Log::enforce_retention() {
         std::shared_ptr<Segment> victim = segments_.front();
         segments_.erase(segments_.begin());
         // Readers still holding the segment keep its descriptor; the names go now.
-        RL_CO_RETURN_IF_ERROR(fs_.remove(victim->path()));
+        if (!keep_as_spare(victim)) {
+            RL_CO_RETURN_IF_ERROR(fs_.remove(victim->path()));
+        }
         for (const std::string& index : {victim->offset_index_path(), victim->time_index_path()}) {
             absl::Status status = fs_.remove(index);
             if (!status.ok() && !absl::IsNotFound(status)) {
@@ -1019,6 +1147,25 @@ io::Task<absl::Status> Log::enforce_retention() {
         RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
     }
     co_return absl::OkStatus();
+}
+
+bool Log::keep_as_spare(std::shared_ptr<Segment>& victim) {
+    // Only a file nobody reads any more (a read in flight holds its segment), only while
+    // zero-filling is wanted at all, and only one at least half a segment long.
+    if (victim.use_count() != 1 || spares_.size() >= spares_max || closing_
+        || config_.prewrite_ahead_bytes <= 0) {
+        return false;
+    }
+    absl::StatusOr<uint64_t> bytes = victim->file().size();
+    if (!bytes.ok() || *bytes * 2 < static_cast<uint64_t>(config_.segment_bytes)) {
+        return false;
+    }
+    const std::string path = segment_path(dir_, victim->base_offset(), SegmentFileKind::spare);
+    if (!fs_.rename(victim->path(), path).ok()) {
+        return false;
+    }
+    spares_.push_back(SpareFile{path, victim->release_file(), *bytes});
+    return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1095,6 +1242,11 @@ io::Task<absl::Status> Log::close() {
             status = closed;
         }
     }
+    for (SpareFile& spare : spares_) {
+        (void)co_await spare.file->close();
+        (void)fs_.remove(spare.path);  // the next open would delete it anyway
+    }
+    spares_.clear();
     if (status.ok()) {
         // Everything is durable and closed cleanly: the next open replays nothing.
         co_await write_producer_snapshot();

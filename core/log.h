@@ -77,8 +77,10 @@ struct LogStats {
     uint64_t appends = 0;
     uint64_t flushes = 0;
     uint64_t syncs = 0;
+    uint64_t overlapped_syncs = 0;  // syncs that ran beside the next write
     uint64_t rollbacks = 0;  // failed flushes under `always` that dropped unacknowledged appends
     uint64_t prewrite_bytes = 0;
+    uint64_t recycled_segments = 0;          // new segments made from spare files (already written)
     uint64_t recovered_truncated_bytes = 0;  // torn tail bytes cut off by open()
     metrics::LatencyBuckets sync_latency;    // each fdatasync or RWF_DSYNC write
     uint64_t duplicates = 0;                 // idempotent retries answered without storing
@@ -199,7 +201,12 @@ private:
     io::Task<absl::Status> recover();
     io::Task<absl::Status> recover_sealed(Segment& segment, Offset next_base);
     io::Task<absl::Status> recover_active(Segment& segment);
-    io::Task<absl::StatusOr<std::shared_ptr<Segment>>> create_segment(Offset base_offset);
+    // A new empty segment; `prewritten` is how much of its file was written before (a spare's
+    // size; 0 for a fresh file).
+    io::Task<absl::StatusOr<std::shared_ptr<Segment>>> create_segment(Offset base_offset,
+                                                                      uint64_t& prewritten);
+    bool keep_as_spare(std::shared_ptr<Segment>& victim);
+    io::Task<absl::Status> remove_retained(bool by_time);
     io::Task<absl::Status> recover_producers(const std::vector<std::string>& names);
     io::Task<absl::Status> replay_producers(Offset from);
     io::Task<void> write_producer_snapshot();
@@ -217,6 +224,10 @@ private:
     // of the appender when idle.
     io::Task<void> run_flusher();
     io::Task<absl::Status> flush_locked(bool sync);
+    io::Task<absl::Status> flush_once_locked(bool sync);
+    io::Task<void> sync_active(absl::Status& status);
+    io::Task<void> write_dirty(uint64_t from, absl::Status& status);
+    void return_flush_error();
     io::Task<absl::Status> write_tail(uint64_t from, bool dsync);
     io::Task<void> prewrite_step();
     bool prewrite_wanted() const;
@@ -241,6 +252,7 @@ private:
 
     Offset next_offset_;           // log end offset
     Offset durable_offset_;        // everything below is on stable storage
+    Offset written_offset_;        // everything below is written (durable or not)
     uint64_t written_end_ = 0;     // active segment bytes [0, written_end_) are written
     uint64_t durable_end_ = 0;     // ... and [0, durable_end_) are synced
     uint64_t prewritten_end_ = 0;  // ... and [0, prewritten_end_) were written at least once
@@ -260,6 +272,20 @@ private:
     io::Notify watermark_moved_;
     io::TaskGroup background_;
     io::BufferRef zeros_;
+
+    // Files of segments retention removed, renamed to <base>.log.spare and kept open to become
+    // the next segments: their blocks are written already, and a durable append into written
+    // blocks costs about half of one into fresh ones (LIMITS.md D9, D10), as PostgreSQL
+    // recycles its WAL segments. Safe for recovery because the stale batches in one all have
+    // offsets below the new segment's base, where recovery's scan of the active segment stops.
+    struct SpareFile {
+        std::string path;
+        std::unique_ptr<io::File> file;
+        uint64_t bytes;
+    };
+
+    static constexpr size_t spares_max = 2;
+    std::vector<SpareFile> spares_;
 
     ProducerStateTable producers_;
     bool producer_snapshot_written_ = false;  // some snapshot exists: keep them current

@@ -53,6 +53,9 @@ public:
 
     io::File& file() { return *file_; }
 
+    // Hands the file over (to become a spare); the segment is unusable after.
+    std::unique_ptr<io::File> release_file() { return std::move(file_); }
+
     const SegmentIndex& offset_index() const { return offset_index_; }
 
     const SegmentIndex& time_index() const { return time_index_; }

@@ -17,6 +17,8 @@ std::string_view extension(SegmentFileKind kind) {
             return ".timeindex";
         case SegmentFileKind::cleaned:
             return ".log.cleaned";
+        case SegmentFileKind::spare:
+            return ".log.spare";
     }
     return "";
 }
@@ -53,10 +55,21 @@ std::optional<Offset> parse_segment_log_name(std::string_view name) {
     return Offset(value);
 }
 
-bool is_cleaned_segment_name(std::string_view name) {
-    constexpr std::string_view suffix = ".cleaned";
+namespace {
+
+bool is_segment_name_with(std::string_view name, std::string_view suffix) {
     return name.size() == digits + 4 + suffix.size() && name.ends_with(suffix)
            && parse_segment_log_name(name.substr(0, digits + 4)).has_value();
+}
+
+}  // namespace
+
+bool is_cleaned_segment_name(std::string_view name) {
+    return is_segment_name_with(name, ".cleaned");
+}
+
+bool is_spare_segment_name(std::string_view name) {
+    return is_segment_name_with(name, ".spare");
 }
 
 }  // namespace ringlog::core

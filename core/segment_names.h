@@ -12,7 +12,9 @@ namespace ringlog::core {
 
 // `cleaned` is the log cleaner's new copy of a segment while it is written; it is renamed over
 // the .log when complete, and recovery deletes one it finds (the .log is still whole).
-enum class SegmentFileKind { log, offset_index, time_index, cleaned };
+// `spare` is a sealed segment's file that retention removed from the log and kept, to be
+// renamed into the next segment (Log's spare files); recovery deletes spares it finds.
+enum class SegmentFileKind { log, offset_index, time_index, cleaned, spare };
 
 std::string segment_file_name(Offset base_offset, SegmentFileKind kind);
 
@@ -23,5 +25,8 @@ std::optional<Offset> parse_segment_log_name(std::string_view name);
 
 // Whether `name` is a "<20 digits>.log.cleaned" leftover of a clean that did not finish.
 bool is_cleaned_segment_name(std::string_view name);
+
+// Whether `name` is a "<20 digits>.log.spare" file kept for reuse.
+bool is_spare_segment_name(std::string_view name);
 
 }  // namespace ringlog::core

@@ -110,9 +110,7 @@ void ShardSet::thread_main(Shard& shard, absl::Status& started, std::latch& read
                          shard.id().value(), cpu, std::strerror(error));
         }
     }
-    io::ReactorOptions reactor_options;
-    reactor_options.idle_spin = options_.idle_spin;
-    auto reactor = io::Reactor::create(reactor_options);
+    auto reactor = io::Reactor::create(options_.reactor);
     if (!reactor.ok()) {
         started = reactor.status();
         ready.count_down();

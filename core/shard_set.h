@@ -22,6 +22,7 @@
 #include <absl/status/status.h>
 
 #include "core/shard.h"
+#include "io/reactor.h"
 #include "io/spsc_queue.h"
 #include "io/task.h"
 
@@ -35,9 +36,8 @@ struct ShardSetOptions {
     // Pin shard i to CPU i % nproc. If the kernel refuses, the shard runs unpinned (a note
     // on stderr).
     bool pin = true;
-    // Each shard's reactor spins this long for completions before it sleeps
-    // (io::ReactorOptions::idle_spin; 0: never).
-    std::chrono::nanoseconds idle_spin = std::chrono::nanoseconds(0);
+    // Each shard's event loop (its busy-polling back-off, for the datagram transport).
+    io::ReactorOptions reactor;
 };
 
 namespace detail {

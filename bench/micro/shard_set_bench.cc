@@ -34,7 +34,8 @@ io::Task<void> call_concurrently(Shard& shard, int callers, std::atomic<int>& do
 // Arg: callers in flight on shard 0.
 void BM_ShardSet_SubmitTo(benchmark::State& state) {
     const auto callers = static_cast<int>(state.range(0));
-    ShardSet set(ShardSetOptions{.shard_count = 2, .queue_capacity = 1024, .pin = true});
+    ShardSet set(
+        ShardSetOptions{.shard_count = 2, .queue_capacity = 1024, .pin = true, .reactor = {}});
     if (!set.start().ok()) {
         state.SkipWithError("shards did not start");
         return;

@@ -170,7 +170,8 @@ io::Task<void> wait_durable_on_shard(ShardLocal& local, std::vector<PendingAck*>
     }
 }
 
-io::Task<void> wait_durable_remote(Broker& broker, ShardId shard, std::vector<PendingAck*> pending) {
+io::Task<void> wait_durable_remote(Broker& broker, ShardId shard,
+                                   std::vector<PendingAck*> pending) {
     auto call = [&broker, shard, pending = std::move(pending)]() mutable {
         return wait_durable_on_shard(broker.local_of(shard), std::move(pending));
     };
@@ -265,9 +266,9 @@ io::Task<Reply> handle_produce(RequestContext& context, net::kafka::Reader& body
             const ShardId owner = shard_for(topic.name, partition.index, shard_count);
             PendingAck* ack = nullptr;
             if (acks == -1) {
-                ack = &pending.emplace_back(
-                    PendingAck{response.responses.size() - 1, topic.name, partition.index, owner,
-                               &out, AppendResult{}, false});
+                ack = &pending.emplace_back(PendingAck{response.responses.size() - 1, topic.name,
+                                                       partition.index, owner, &out, AppendResult{},
+                                                       false});
             }
             by_shard[owner.value()].push_back(
                 {topic.name, partition.index, partition.records.bytes(), &out, ack});

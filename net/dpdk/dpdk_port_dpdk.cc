@@ -1,12 +1,13 @@
 // The DPDK PacketIo: one rx and one tx queue of an rte_eth port, polled by one thread. Frames
 // are Ethernet II / IPv4 (no options, no fragments) / UDP. Receive parses in place: the
-// payload handed up points into the mbuf, which is freed on release(). Transmit copies header
-// and payload into one fresh mbuf per datagram (at most 1514 bytes of frame, so one segment).
-// Responses that point into the log's buffers could instead go out as chained mbufs over
-// external buffers (rte_pktmbuf_attach_extbuf), saving that copy; not done yet: it needs the
-// log buffer pinned until the driver frees the mbuf, on the shard that owns it.
+// payload handed up points into the mbuf, which is freed on release(). Transmit writes the
+// headers into a fresh mbuf per datagram and either copies the payload after them (one
+// segment of at most 1514 bytes) or, for a packet with a PayloadPin, chains external-buffer
+// mbufs that point at the payload where it lies (the log's buffers, for a fetch), each
+// holding the pin until the driver frees it.
 #include <sched.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -34,13 +35,28 @@ constexpr size_t headers_bytes =
 constexpr size_t frame_bytes_max = 1514;                                 // without the FCS
 constexpr size_t burst_max = 32;
 static_assert(headers_bytes == 42);
+static_assert(frame_bytes_max - headers_bytes == dpdk_datagram_bytes_max);
+
+// Each external segment's shared info (free callback, its argument, a reference count) lives in
+// its own mbuf's private area: attaching needs no allocation and no room in the log's buffer.
+constexpr uint16_t external_priv_bytes =
+    RTE_ALIGN_CEIL(sizeof(rte_mbuf_ext_shared_info), RTE_MBUF_PRIV_ALIGN);
 
 bool eal_ready = false;
 
+// Runs when the driver frees an external segment: inside rte_eth_tx_burst for a copying driver
+// (memif copies and frees at once), in a later burst or at rte_eth_dev_stop for a NIC. Either
+// way on the port's polling thread, the only one that calls them, so the pin's plain count is
+// safe.
+void release_pin(void* /*address*/, void* opaque) {
+    static_cast<PayloadPin*>(opaque)->release();
+}
+
 class DpdkPacketIo final : public PacketIo {
 public:
-    DpdkPacketIo(DpdkPortOptions options, rte_mempool* pool, rte_ether_addr mac)
-        : options_(options), pool_(pool), mac_(mac) {}
+    DpdkPacketIo(DpdkPortOptions options, rte_mempool* pool, rte_mempool* external_pool,
+                 rte_ether_addr mac)
+        : options_(options), pool_(pool), external_pool_(external_pool), mac_(mac) {}
 
     ~DpdkPacketIo() override {
         (void)rte_eth_dev_stop(options_.port_id);
@@ -80,11 +96,13 @@ public:
                 stats_.transmit_full += packets.size() - sent_total;
                 break;  // the pool is spent: back-pressure, the protocol retransmits
             }
-            for (size_t index = 0; index < count; ++index) {
-                build(packets[sent_total + index], mbufs[index]);
+            size_t built = 0;
+            while (built < count && build(packets[sent_total + built], mbufs[built])) {
+                ++built;
             }
             const uint16_t sent =
-                rte_eth_tx_burst(options_.port_id, 0, mbufs.data(), static_cast<uint16_t>(count));
+                rte_eth_tx_burst(options_.port_id, 0, mbufs.data(), static_cast<uint16_t>(built));
+            // Unsent (and the unbuilt rest): freeing a chain releases its external segments' pins.
             for (size_t index = sent; index < count; ++index) {
                 rte_pktmbuf_free(mbufs[index]);
             }
@@ -144,18 +162,103 @@ private:
         return true;
     }
 
-    void build(const OutgoingPacket& packet, rte_mbuf* mbuf) {
+    // Fills `head` with the frame of `packet`; false if the pools ran dry (the caller frees
+    // `head` with whatever was chained to it, and the protocol retransmits).
+    bool build(const OutgoingPacket& packet, rte_mbuf* head) {
         size_t payload_bytes = packet.header.size();
         for (const Bytes piece : packet.payload) {
             payload_bytes += piece.size();
         }
         RL_ASSERT(headers_bytes + payload_bytes <= frame_bytes_max);
-        auto* frame = reinterpret_cast<uint8_t*>(
-            rte_pktmbuf_append(mbuf, static_cast<uint16_t>(headers_bytes + payload_bytes)));
+        const bool external =
+            packet.pin != nullptr && options_.external_buffers && external_pool_ != nullptr;
+        const size_t head_bytes = headers_bytes + (external ? packet.header.size() : payload_bytes);
+        auto* frame =
+            reinterpret_cast<uint8_t*>(rte_pktmbuf_append(head, static_cast<uint16_t>(head_bytes)));
         RL_ASSERT(frame != nullptr, "mbuf data room below one frame");
+        auto* out = write_headers(frame, packet.target, payload_bytes);
+        std::memcpy(out, packet.header.data(), packet.header.size());
+        out += packet.header.size();
+        stats_.transmit_bytes += payload_bytes;
+        if (!external) {
+            // The one copy on the way out.
+            for (const Bytes piece : packet.payload) {
+                std::memcpy(out, piece.data(), piece.size());
+                out += piece.size();
+            }
+            stats_.transmit_copied_bytes += payload_bytes - packet.header.size();
+            return true;
+        }
+        for (const Bytes piece : packet.payload) {
+            if (piece.empty()) {
+                continue;
+            }
+            if (piece.size() < options_.external_bytes_min) {
+                if (!append_copy(head, piece)) {
+                    return false;
+                }
+                continue;
+            }
+            rte_mbuf* segment = rte_pktmbuf_alloc(external_pool_);
+            if (segment == nullptr) {
+                ++stats_.transmit_full;
+                return false;
+            }
+            auto* shared = reinterpret_cast<rte_mbuf_ext_shared_info*>(rte_mbuf_to_priv(segment));
+            shared->free_cb = release_pin;
+            shared->fcb_opaque = packet.pin;
+            rte_mbuf_ext_refcnt_set(shared, 1);
+            void* address = const_cast<std::byte*>(piece.data());  // the device only reads it
+            const rte_iova_t iova =
+                rte_eal_iova_mode() == RTE_IOVA_VA
+                    ? static_cast<rte_iova_t>(reinterpret_cast<uintptr_t>(address))
+                    : RTE_BAD_IOVA;
+            rte_pktmbuf_attach_extbuf(segment, address, iova, static_cast<uint16_t>(piece.size()),
+                                      shared);
+            segment->data_len = static_cast<uint16_t>(piece.size());
+            segment->pkt_len = static_cast<uint32_t>(piece.size());
+            packet.pin->retain();  // from here, freeing the segment releases it
+            if (rte_pktmbuf_chain(head, segment) != 0) {
+                rte_pktmbuf_free(segment);
+                return false;
+            }
+            ++stats_.transmit_external_segments;
+        }
+        return true;
+    }
+
+    // Copies a small piece after the last segment of `head`: into it if it is ours and has
+    // room, else into a fresh one chained after it.
+    bool append_copy(rte_mbuf* head, Bytes piece) {
+        auto* at = reinterpret_cast<std::byte*>(
+            rte_pktmbuf_append(head, static_cast<uint16_t>(piece.size())));
+        if (at == nullptr || RTE_MBUF_HAS_EXTBUF(rte_pktmbuf_lastseg(head))) {
+            if (at != nullptr) {
+                (void)rte_pktmbuf_trim(head, static_cast<uint16_t>(piece.size()));
+            }
+            rte_mbuf* segment = rte_pktmbuf_alloc(pool_);
+            if (segment == nullptr) {
+                ++stats_.transmit_full;
+                return false;
+            }
+            at = reinterpret_cast<std::byte*>(
+                rte_pktmbuf_append(segment, static_cast<uint16_t>(piece.size())));
+            if (rte_pktmbuf_chain(head, segment) != 0) {
+                rte_pktmbuf_free(segment);
+                return false;
+            }
+        }
+        std::memcpy(at, piece.data(), piece.size());
+        stats_.transmit_copied_bytes += piece.size();
+        return true;
+    }
+
+    // Ethernet, IPv4 and UDP headers for a UDP payload of `payload_bytes`; returns where the
+    // payload goes.
+    std::byte* write_headers(uint8_t* frame, Endpoint target, size_t payload_bytes) {
         auto* ethernet = reinterpret_cast<rte_ether_hdr*>(frame);
         rte_ether_addr_copy(&mac_, &ethernet->src_addr);
-        if (const auto known = peers_.find(packet.target.ipv4); known != peers_.end()) {
+        if (const auto known = peers_.find(target.ipv4); known != peers_.end()) {
             rte_ether_addr_copy(&known->second, &ethernet->dst_addr);
         } else if (options_.peer_mac.has_value()) {
             std::memcpy(ethernet->dst_addr.addr_bytes, options_.peer_mac->data(), 6);
@@ -173,27 +276,20 @@ private:
         ip->time_to_live = 64;
         ip->next_proto_id = IPPROTO_UDP;
         ip->src_addr = rte_cpu_to_be_32(options_.local.ipv4);
-        ip->dst_addr = rte_cpu_to_be_32(packet.target.ipv4);
+        ip->dst_addr = rte_cpu_to_be_32(target.ipv4);
         ip->hdr_checksum = rte_ipv4_cksum(ip);
         auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
         udp->src_port = rte_cpu_to_be_16(options_.local.port);
-        udp->dst_port = rte_cpu_to_be_16(packet.target.port);
+        udp->dst_port = rte_cpu_to_be_16(target.port);
         udp->dgram_len =
             rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + payload_bytes));
         udp->dgram_cksum = 0;  // optional over IPv4 (RFC 768); Ethernet's FCS covers the link
-        // The one copy on the way out (see the file comment).
-        auto* out = reinterpret_cast<std::byte*>(udp + 1);
-        std::memcpy(out, packet.header.data(), packet.header.size());
-        out += packet.header.size();
-        for (const Bytes piece : packet.payload) {
-            std::memcpy(out, piece.data(), piece.size());
-            out += piece.size();
-        }
-        stats_.transmit_bytes += payload_bytes;
+        return reinterpret_cast<std::byte*>(udp + 1);
     }
 
     DpdkPortOptions options_;
     rte_mempool* pool_;
+    rte_mempool* external_pool_;  // data-less mbufs for external segments; null when off
     rte_ether_addr mac_;
     absl::flat_hash_map<uint32_t, rte_ether_addr> peers_;
     uint16_t next_ip_id_ = 1;
@@ -234,6 +330,10 @@ absl::Status init_eal(const std::string& args) {
     return absl::OkStatus();
 }
 
+bool eal_started() {
+    return eal_ready;
+}
+
 uint16_t dpdk_port_count() {
     return eal_ready ? rte_eth_dev_count_avail() : 0;
 }
@@ -262,9 +362,37 @@ absl::StatusOr<std::unique_ptr<PacketIo>> open_dpdk_port(DpdkPortOptions options
         return absl::ResourceExhaustedError(absl::StrCat(
             "DPDK mbuf pool for port ", options.port_id, ": ", rte_strerror(rte_errno)));
     }
+    rte_mempool* external_pool = nullptr;
+    if (options.external_buffers) {
+        const std::string external_name = absl::StrCat("ringlog_ext", options.port_id);
+        external_pool = rte_mempool_lookup(external_name.c_str());
+        if (external_pool == nullptr) {
+            external_pool = rte_pktmbuf_pool_create(
+                external_name.c_str(), options.mbuf_count, 256, external_priv_bytes, 0,
+                static_cast<int>(rte_eth_dev_socket_id(options.port_id)));
+        }
+        if (external_pool == nullptr) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("DPDK external-buffer mbuf pool for port ", options.port_id, ": ",
+                             rte_strerror(rte_errno)));
+        }
+    }
+    const uint16_t port = options.port_id;
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
-    const uint16_t port = options.port_id;
+    if (options.external_buffers) {
+        // Chained frames need the device to gather segments; one that cannot gets copies.
+        rte_eth_dev_info info;
+        if (rte_eth_dev_info_get(port, &info) == 0
+            && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+        } else {
+            std::fprintf(stderr, "dpdk: port %u cannot send chained mbufs; copying instead\n",
+                         port);
+            options.external_buffers = false;
+            external_pool = nullptr;
+        }
+    }
     int result = rte_eth_dev_configure(port, 1, 1, &conf);
     const int socket = rte_eth_dev_socket_id(port);
     if (result == 0) {
@@ -285,7 +413,7 @@ absl::StatusOr<std::unique_ptr<PacketIo>> open_dpdk_port(DpdkPortOptions options
     (void)rte_eth_promiscuous_enable(port);
     rte_ether_addr mac;
     (void)rte_eth_macaddr_get(port, &mac);
-    return std::unique_ptr<PacketIo>(new DpdkPacketIo(options, pool, mac));
+    return std::unique_ptr<PacketIo>(new DpdkPacketIo(options, pool, external_pool, mac));
 }
 
 }  // namespace ringlog::net::dpdk

@@ -11,6 +11,10 @@ absl::Status init_eal(const std::string&) {
     return absl::UnimplementedError("ringlog was built without DPDK (libdpdk-dev)");
 }
 
+bool eal_started() {
+    return false;
+}
+
 uint16_t dpdk_port_count() {
     return 0;
 }

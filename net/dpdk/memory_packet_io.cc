@@ -28,7 +28,7 @@ size_t MemoryPacketIo::receive(std::span<ReceivedPacket> packets) {
         Datagram& datagram = taken_.emplace(token, std::move(queue_.front())).first->second;
         queue_.pop_front();
         packets[count++] = ReceivedPacket{
-            .source = datagram.source, .payload = Bytes(datagram.bytes), .token = token};
+            .source = datagram.source, .payload = Bytes(datagram.bytes), .token = token, .link = 0};
         ++held_;
         ++stats_.received;
         stats_.receive_bytes += datagram.bytes.size();

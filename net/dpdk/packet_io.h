@@ -38,15 +38,31 @@ struct ReceivedPacket {
     Endpoint source;
     Bytes payload;
     uintptr_t token = 0;
+    uint32_t link = 0;  // which member of a PacketIoGroup received it (packet_io_group.h)
 };
 
-// A datagram to send: `header` then the `payload` segments, gathered. The bytes need to stay
-// valid only until transmit() returns: every implementation copies them or is done with them
-// by then.
+// What keeps a packet's payload bytes valid after transmit() returns: a count of references,
+// taken and dropped on the PacketIo's own thread (plain integers, as for io::BufferRef). An
+// implementation that sends the bytes in place (DPDK external buffers, dpdk_port.h) retains it
+// once per packet segment that points at them and releases it when the device is done with
+// that segment; one that copies never touches it.
+class PayloadPin {
+public:
+    virtual void retain() = 0;
+    virtual void release() = 0;
+
+protected:
+    ~PayloadPin() = default;
+};
+
+// A datagram to send: `header` then the `payload` segments, gathered. Without a `pin` the
+// bytes need to stay valid only until transmit() returns (the implementation copies them);
+// with one, the payload stays valid while the pin is held, so it may be sent in place.
 struct OutgoingPacket {
     Endpoint target;
     Bytes header;
     std::span<const Bytes> payload;
+    PayloadPin* pin = nullptr;
 };
 
 struct PacketIoStats {
@@ -56,6 +72,11 @@ struct PacketIoStats {
     uint64_t receive_bytes = 0;
     uint64_t transmit_bytes = 0;
     uint64_t dropped_malformed = 0;  // frames that were not IPv4/UDP for us (DPDK)
+    // DPDK: payload pieces sent in place as external-buffer segments, and payload bytes
+    // copied into frames (headers excluded) because a packet had no pin, the piece was small,
+    // or external buffers are off.
+    uint64_t transmit_external_segments = 0;
+    uint64_t transmit_copied_bytes = 0;
 };
 
 // Contract: used from one thread (the shard's or the client's). Nothing blocks: receive()

@@ -8,22 +8,6 @@
 #include "io/base/assert.h"
 
 namespace ringlog::net::dpdk {
-namespace {
-
-// The response frame without its 4-byte size prefix: the datagram header carries the length.
-void strip_size_prefix(const tcp::Response& response, std::vector<Bytes>& out) {
-    size_t skip = 4;
-    for (const Bytes segment : response.segments()) {
-        if (skip >= segment.size()) {
-            skip -= segment.size();
-            continue;
-        }
-        out.push_back(segment.subspan(skip));
-        skip = 0;
-    }
-}
-
-}  // namespace
 
 ServerEndpoint::ServerEndpoint(io::Reactor& reactor, PacketIo& io, tcp::FrameHandler& handler,
                                ServerOptions options)
@@ -171,7 +155,6 @@ void ServerEndpoint::on_request(Session& session, const PacketHeader& header,
         slot.fragment_count = header.fragment_count;
         slot.fragments_held = 0;
         slot.response.reset();
-        slot.response_segments.clear();
         if (header.fragment_count == 1) {
             // The common case: parse the request where it was received, holding the buffer (an
             // mbuf, a socket slot) until the handler is done with it.
@@ -266,18 +249,20 @@ void ServerEndpoint::send_response(const Session& session, const Slot& slot, uin
     header.fragment_count = slot.response_fragments;
     header.fragment_offset = static_cast<uint32_t>(offset);
     ++stats_.fragments_sent;
-    tx_.add(target, header, slot.response_segments, offset, length);
+    CachedResponse* cached = slot.response.get();
+    if (cached == nullptr) {
+        tx_.add(target, header);  // an empty answer (acks=0, or one too large to send)
+        return;
+    }
+    tx_.add(target, header, cached->segments(), offset, length, cached);
 }
 
 void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Response> response) {
-    slot.response = std::move(response);
-    slot.response_segments.clear();
+    slot.response.reset();
     size_t bytes = 0;
-    if (slot.response.has_value()) {
-        strip_size_prefix(*slot.response, slot.response_segments);
-        for (const Bytes segment : slot.response_segments) {
-            bytes += segment.size();
-        }
+    if (response.has_value()) {
+        slot.response = CachedResponseRef(CachedResponse::make(*std::move(response)));
+        bytes = slot.response.get()->size_bytes();
     }
     const uint32_t fragments = fragment_count_for(bytes, session.payload_bytes_max);
     if (bytes > options_.message_bytes_max || fragments > UINT16_MAX) {
@@ -285,7 +270,6 @@ void ServerEndpoint::finish(Session& session, Slot& slot, std::optional<tcp::Res
         // for acks=0; the client sees an empty response frame.
         std::fprintf(stderr, "datagram: a %zu-byte response is too large; sent empty\n", bytes);
         slot.response.reset();
-        slot.response_segments.clear();
         bytes = 0;
     }
     slot.response_bytes = static_cast<uint32_t>(bytes);

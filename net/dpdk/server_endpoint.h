@@ -19,6 +19,7 @@
 #include "io/reactor.h"
 #include "io/task.h"
 #include "io/task_group.h"
+#include "net/dpdk/cached_response.h"
 #include "net/dpdk/packet_io.h"
 #include "net/dpdk/session_grant.h"
 #include "net/dpdk/tx_batch.h"
@@ -99,10 +100,9 @@ private:
         uint32_t fragments_held = 0;
         std::vector<bool> have;
         std::vector<std::byte> assembly;
-        // The cached answer: the response (owning what its segments point at, the log's buffers
-        // for a fetch) and its segments without the 4-byte size prefix.
-        std::optional<tcp::Response> response;
-        std::vector<Bytes> response_segments;
+        // The cached answer (owning what its segments point at, the log's buffers for a fetch);
+        // packets in flight may hold it a little longer (cached_response.h).
+        CachedResponseRef response;
         uint32_t response_bytes = 0;
         uint16_t response_fragments = 1;
     };

@@ -8,8 +8,17 @@ namespace ringlog::net::dpdk {
 
 TxBatch::TxBatch(PacketIo& io) : io_(io), scratch_(packets_max * io.datagram_bytes_max()) {}
 
+TxBatch::~TxBatch() {
+    // Whatever was never flushed is dropped (the client retransmits); its pins go back.
+    for (size_t index = 0; index < count_; ++index) {
+        if (packets_[index].pin != nullptr) {
+            packets_[index].pin->release();
+        }
+    }
+}
+
 void TxBatch::add(Endpoint target, const PacketHeader& header, std::span<const Bytes> message,
-                  size_t offset, size_t length) {
+                  size_t offset, size_t length, PayloadPin* pin) {
     RL_ASSERT(PacketHeader::wire_bytes + length <= io_.datagram_bytes_max());
     if (count_ == packets_max) {
         flush();
@@ -58,12 +67,20 @@ void TxBatch::add(Endpoint target, const PacketHeader& header, std::span<const B
         }
         pieces[0] = Bytes(out, length);
         piece_count = 1;
+        pin = nullptr;  // the bytes are ours now, valid until flush()
     } else {
         RL_ASSERT(left == 0, "message shorter than the fragment");
     }
+    if (pin != nullptr && length == 0) {
+        pin = nullptr;  // nothing to keep valid
+    }
+    if (pin != nullptr) {
+        pin->retain();
+    }
     packets_[index] = OutgoingPacket{.target = target,
                                      .header = Bytes(headers_[index]),
-                                     .payload = std::span<const Bytes>(pieces.data(), piece_count)};
+                                     .payload = std::span<const Bytes>(pieces.data(), piece_count),
+                                     .pin = pin};
 }
 
 void TxBatch::flush() {
@@ -72,6 +89,13 @@ void TxBatch::flush() {
     }
     const size_t sent = io_.transmit(std::span<const OutgoingPacket>(packets_.data(), count_));
     dropped_ += count_ - sent;
+    // The PacketIo holds its own references to what it still sends in place.
+    for (size_t index = 0; index < count_; ++index) {
+        if (packets_[index].pin != nullptr) {
+            packets_[index].pin->release();
+            packets_[index].pin = nullptr;
+        }
+    }
     count_ = 0;
 }
 

@@ -1,6 +1,9 @@
 // TxBatch: packets gathered during one poll and handed to PacketIo::transmit() together, so a
 // burst costs one sendmmsg(2) or one rte_eth_tx_burst. It owns the headers and the span lists
-// of the packets it holds; the payload bytes stay the caller's until flush().
+// of the packets it holds. The payload bytes stay the caller's until flush(), or, given a
+// PayloadPin, are kept valid by it: held from add() until flush() has handed the packet over
+// (so a cached response dropped in between cannot leave a packet pointing at freed bytes), and
+// past that by the PacketIo itself if it sends them in place.
 #pragma once
 
 #include <array>
@@ -20,11 +23,15 @@ public:
     static constexpr size_t pieces_max = 8;
 
     explicit TxBatch(PacketIo& io);
+    ~TxBatch();
+
+    TxBatch(const TxBatch&) = delete;
+    TxBatch& operator=(const TxBatch&) = delete;
 
     // Queues `header` plus the bytes [offset, offset + length) of the message made of
-    // `message` segments, in order.
+    // `message` segments, in order; `pin`, if any, keeps those bytes valid (see above).
     void add(Endpoint target, const PacketHeader& header, std::span<const Bytes> message,
-             size_t offset, size_t length);
+             size_t offset, size_t length, PayloadPin* pin = nullptr);
 
     void add(Endpoint target, const PacketHeader& header) { add(target, header, {}, 0, 0); }
 

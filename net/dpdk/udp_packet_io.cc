@@ -153,7 +153,8 @@ size_t UdpPacketIo::receive(std::span<ReceivedPacket> packets) {
             ReceivedPacket{.source = Endpoint{.ipv4 = ntohl(source.sin_addr.s_addr),
                                               .port = ntohs(source.sin_port)},
                            .payload = Bytes(buffers_.data() + slot * slot_bytes_, bytes),
-                           .token = slot};
+                           .token = slot,
+                           .link = 0};
         ++stats_.received;
         stats_.receive_bytes += bytes;
     }

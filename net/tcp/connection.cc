@@ -24,7 +24,8 @@ Response& Response::operator=(Response&&) noexcept = default;
 
 Response Response::deferred(io::Task<std::optional<Response>> completion) {
     Response response;
-    response.deferred_ = std::make_unique<DeferredResponse>(DeferredResponse{std::move(completion)});
+    response.deferred_ =
+        std::make_unique<DeferredResponse>(DeferredResponse{std::move(completion)});
     return response;
 }
 

@@ -1,7 +1,8 @@
 // DatagramClient: the project's own client over the datagram transport, for `ringlog
-// datagram-check` and (next) `ringlog bench --transport udp|dpdk`. It opens one session per
-// broker shard over the Kafka listener (net/dpdk/control.h) and sends Kafka request frames on
-// them; the frames and the handlers behind them are exactly those of TCP.
+// datagram-check` and `ringlog bench --transport udp|dpdk` (one per bench thread, shared by
+// its connections). It opens one session per broker shard over the Kafka listener
+// (net/dpdk/control.h), more on request, and sends Kafka request frames on them; the frames
+// and the handlers behind them are exactly those of TCP.
 #pragma once
 
 #include <memory>
@@ -27,14 +28,21 @@ struct DatagramClientOptions {
     std::string dpdk_eal_args;           // for dpdk: EAL's arguments (a memif client vdev, say)
     std::string local_ip = "127.0.0.1";  // ours: bound (udp) or owned on the DPDK port
     uint16_t local_port = 0;             // 0: any (udp); the DPDK side defaults to 9101
-    uint16_t dpdk_port = 0;              // the DPDK port to use
+    // DPDK: the broker's shard i is reached through our port dpdk_port + client_index *
+    // shard_count + i, so several clients of one process (bench threads) each have ports of
+    // their own (memif ports are point-to-point: the broker polls the matching one on shard
+    // i). Their UDP ports differ too (local_port + client_index), so the broker can tell them
+    // apart.
+    uint16_t dpdk_port = 0;
+    int client_index = 0;
     // Spin while calls wait (net::dpdk::ClientOptions::spin_while_waiting); default yes.
     std::optional<bool> spin;
 };
 
-// Contract: created, used and destroyed on one thread that owns `reactor`. connect() opens
-// the PacketIo and a session on every shard (ports for DPDK: one port per broker shard, the
-// broker's shard i reached through our DPDK port dpdk_port + i).
+// Contract: created, used and destroyed on one thread that owns `reactor`. connect() starts
+// EAL if no one in the process has (DPDK), opens the PacketIo (for DPDK, one port per broker
+// shard, see DatagramClientOptions::dpdk_port) and a session on every shard. Every call on
+// every session has completed before it is destroyed.
 class DatagramClient {
 public:
     [[nodiscard]] static absl::StatusOr<std::unique_ptr<DatagramClient>> connect(
@@ -46,11 +54,21 @@ public:
 
     net::dpdk::ClientSession& session(int shard) { return *sessions_[static_cast<size_t>(shard)]; }
 
-    const net::dpdk::ClientStats& stats() const;
+    // Another session on `shard` (a bench connection of its own, with its own window), opened
+    // over the Kafka listener: blocks for that round trip, so call it while setting up only.
+    [[nodiscard]] absl::StatusOr<net::dpdk::ClientSession*> open_session(int shard);
+
+    // The counters of every endpoint, summed.
+    net::dpdk::ClientStats stats() const;
 
 private:
-    DatagramClient() = default;
+    explicit DatagramClient(const DatagramClientOptions& options) : options_(options) {}
 
+    net::dpdk::ClientEndpoint& endpoint_for(int shard) {
+        return *endpoints_[endpoints_.size() == 1 ? 0 : static_cast<size_t>(shard)];
+    }
+
+    DatagramClientOptions options_;
     std::vector<std::unique_ptr<net::dpdk::PacketIo>> ios_;
     std::vector<std::unique_ptr<net::dpdk::ClientEndpoint>> endpoints_;
     std::vector<net::dpdk::ClientSession*> sessions_;

@@ -145,8 +145,10 @@ protected:
     int shard_count() const { return GetParam(); }
 
     std::unique_ptr<ShardSet> started(size_t queue_capacity = 1024) {
-        auto set = std::make_unique<ShardSet>(ShardSetOptions{
-            .shard_count = shard_count(), .queue_capacity = queue_capacity, .pin = true});
+        auto set = std::make_unique<ShardSet>(ShardSetOptions{.shard_count = shard_count(),
+                                                              .queue_capacity = queue_capacity,
+                                                              .pin = true,
+                                                              .reactor = {}});
         const absl::Status status = set->start();
         RL_ASSERT(status.ok(), "%s", status.ToString());
         return set;

@@ -272,7 +272,8 @@ TEST(DatagramSession, PacketsForUnknownSessionsAreDropped) {
     header.message_bytes = 4;
     header.encode(packet.data());
     const Bytes whole(packet);
-    const OutgoingPacket outgoing{.target = server_address, .header = whole, .payload = {}};
+    const OutgoingPacket outgoing{
+        .target = server_address, .header = whole, .payload = {}, .pin = nullptr};
     harness.client_io.transmit(std::span<const OutgoingPacket>(&outgoing, 1));
     const Outcome outcome = harness.run(std::vector<Shape>(1, Shape{20, 20}), 1);
     EXPECT_EQ(outcome.matched, 1);

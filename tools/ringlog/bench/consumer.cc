@@ -19,10 +19,11 @@ constexpr int64_t drain_timeout_ns = 30'000'000'000;
 
 }  // namespace
 
-FetchConnection::FetchConnection(io::Reactor& reactor, const RunContext& context,
-                                 Recorder& recorder, std::vector<int32_t> partitions,
-                                 std::vector<int64_t> offsets)
+FetchConnection::FetchConnection(io::Reactor& reactor, RequestPaths& paths,
+                                 const RunContext& context, Recorder& recorder,
+                                 std::vector<int32_t> partitions, std::vector<int64_t> offsets)
     : reactor_(reactor),
+      paths_(paths),
       context_(context),
       options_(*context.options),
       recorder_(recorder),
@@ -47,7 +48,7 @@ FetchConnection::FetchConnection(io::Reactor& reactor, const RunContext& context
 
 io::Task<absl::Status> FetchConnection::connect(const BrokerAddress& leader) {
     absl::StatusOr<std::unique_ptr<RequestPath>> connection =
-        co_await connect_request_path(reactor_, options_, leader, partitions_.front());
+        co_await paths_.connect(leader, partitions_.front());
     if (!connection.ok()) {
         co_return connection.status();
     }

@@ -31,8 +31,9 @@ namespace ringlog::tools::bench {
 // end).
 class FetchConnection {
 public:
-    FetchConnection(io::Reactor& reactor, const RunContext& context, Recorder& recorder,
-                    std::vector<int32_t> partitions, std::vector<int64_t> offsets);
+    FetchConnection(io::Reactor& reactor, RequestPaths& paths, const RunContext& context,
+                    Recorder& recorder, std::vector<int32_t> partitions,
+                    std::vector<int64_t> offsets);
 
     [[nodiscard]] io::Task<absl::Status> connect(const BrokerAddress& leader);
 
@@ -46,6 +47,7 @@ private:
                                            int64_t now_ns);
 
     io::Reactor& reactor_;
+    RequestPaths& paths_;
     const RunContext& context_;
     const BenchOptions& options_;
     Recorder& recorder_;

@@ -30,7 +30,8 @@ const char* const bench_usage =
     "  --key-distribution uniform|zipf[:S]|sequential  how keys are picked: at random, key k\n"
     "                          with weight 1/(k+1)^S (S 1.0), or in turn (uniform)\n"
     "  --threads N             producer threads, or consumer threads in consume mode (1)\n"
-    "  --consumer-threads N    e2e: consumer threads (1); 0: the producer threads fetch too\n"
+    "  --consumer-threads N    e2e: consumer threads; 0: each producer thread also runs the\n"
+    "                          consumers of its partitions (fewer busy threads) (1)\n"
     "  --connections N         per thread and partition leader (1)\n"
     "  --inflight N            produce requests in flight per connection (5)\n"
     "  --request-partitions N  partitions (batches) per produce request (1)\n"
@@ -49,6 +50,8 @@ const char* const bench_usage =
     "  --local-ip A.B.C.D      udp: the address bound; dpdk: ours on the port (127.0.0.1)\n"
     "  --json PATH             write the results as JSON\n"
     "  --plots PREFIX          write PREFIXlatency.svg and PREFIXthroughput.svg\n"
+    "  --busy-poll             worker threads never wait in the kernel while idle (a core\n"
+    "                          each; for DPDK, whose queues cannot wake a waiting thread)\n"
     "  --quiet                 no progress lines\n";
 
 const char* mode_name(Mode mode) {
@@ -139,6 +142,9 @@ absl::StatusOr<BenchOptions> parse_bench_options(std::span<const std::string_vie
             flag = flag.substr(0, equals);
         } else if (flag == "--quiet") {
             options.quiet = true;
+            continue;
+        } else if (flag == "--busy-poll") {
+            options.busy_poll = true;
             continue;
         } else if (i + 1 < args.size()) {
             value = args[++i];

@@ -44,7 +44,7 @@ struct BenchOptions {
     KeyDistribution key_distribution = KeyDistribution::uniform;
     double zipf_exponent = 1.0;      // zipf: key k (from 0) has weight 1 / (k + 1)^exponent
     int32_t threads = 1;             // producer threads (consumer threads in consume mode)
-    int32_t consumer_threads = 1;    // e2e only
+    int32_t consumer_threads = 1;    // e2e only; 0: consumers on the producer threads
     int32_t connections = 1;         // per thread and partition leader
     int32_t inflight = 5;            // produce requests in flight per connection
     int32_t request_partitions = 1;  // batches (partitions) per produce request
@@ -64,6 +64,7 @@ struct BenchOptions {
     std::string json_path;               // results; empty: none
     std::string plots_prefix;            // <prefix>latency.svg, <prefix>throughput.svg
     bool quiet = false;                  // no progress lines
+    bool busy_poll = false;              // worker reactors never back off into the kernel
 
     size_t batch_messages() const {
         return batch_bytes / msg_bytes == 0 ? 1 : batch_bytes / msg_bytes;

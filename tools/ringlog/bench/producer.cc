@@ -15,13 +15,17 @@ namespace {
 
 // How long run() waits after the end for the last responses.
 constexpr int64_t drain_timeout_ns = 30'000'000'000;
+// --busy-poll: waits shorter than this spin (longer ones, such as the start, sleep).
+constexpr int64_t busy_sleep_ns_max = 10'000'000;
 
 }  // namespace
 
-ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& context,
-                                       Recorder& recorder, std::vector<int32_t> partitions,
-                                       double rate, uint64_t message_limit, uint64_t seed)
+ProducerConnection::ProducerConnection(io::Reactor& reactor, RequestPaths& paths,
+                                       const RunContext& context, Recorder& recorder,
+                                       std::vector<int32_t> partitions, double rate,
+                                       uint64_t message_limit, uint64_t seed)
     : reactor_(reactor),
+      paths_(paths),
       context_(context),
       options_(*context.options),
       recorder_(recorder),
@@ -59,7 +63,7 @@ ProducerConnection::ProducerConnection(io::Reactor& reactor, const RunContext& c
 
 io::Task<absl::Status> ProducerConnection::connect(const BrokerAddress& leader) {
     absl::StatusOr<std::unique_ptr<RequestPath>> connection =
-        co_await connect_request_path(reactor_, options_, leader, partitions_.front());
+        co_await paths_.connect(leader, partitions_.front());
     if (!connection.ok()) {
         co_return connection.status();
     }
@@ -68,7 +72,16 @@ io::Task<absl::Status> ProducerConnection::connect(const BrokerAddress& leader) 
 }
 
 io::Task<void> ProducerConnection::sleep_until(int64_t when_ns) {
-    const int64_t wait = when_ns - steady_now_ns();
+    int64_t wait = when_ns - steady_now_ns();
+    if (options_.busy_poll) {
+        // A kernel timer's completion is seen only at the loop's next io_uring_enter (every
+        // 16th idle turn) and fires a few microseconds late itself; spinning through the loop
+        // sends on time, to a turn (the thread has a core to itself by choice).
+        while (wait > 0 && wait < busy_sleep_ns_max) {
+            co_await reactor_.yield();
+            wait = when_ns - steady_now_ns();
+        }
+    }
     if (wait > 0) {
         co_await reactor_.sleep_for(std::chrono::nanoseconds(wait));
     }

@@ -44,9 +44,9 @@ namespace ringlog::tools::bench {
 class ProducerConnection {
 public:
     // `rate` messages/s for this connection (0: closed loop); `message_limit` 0: none.
-    ProducerConnection(io::Reactor& reactor, const RunContext& context, Recorder& recorder,
-                       std::vector<int32_t> partitions, double rate, uint64_t message_limit,
-                       uint64_t seed);
+    ProducerConnection(io::Reactor& reactor, RequestPaths& paths, const RunContext& context,
+                       Recorder& recorder, std::vector<int32_t> partitions, double rate,
+                       uint64_t message_limit, uint64_t seed);
 
     [[nodiscard]] io::Task<absl::Status> connect(const BrokerAddress& leader);
 
@@ -82,6 +82,7 @@ private:
     }
 
     io::Reactor& reactor_;
+    RequestPaths& paths_;
     const RunContext& context_;
     const BenchOptions& options_;
     Recorder& recorder_;

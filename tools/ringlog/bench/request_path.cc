@@ -1,6 +1,7 @@
 // RequestPath: see request_path.h.
 #include "tools/ringlog/bench/request_path.h"
 
+#include <cstdio>
 #include <deque>
 #include <optional>
 
@@ -8,7 +9,6 @@
 #include "io/event.h"
 #include "io/task_group.h"
 #include "net/tcp/client_connection.h"
-#include "tools/ringlog/datagram_client.h"
 
 namespace ringlog::tools::bench {
 namespace {
@@ -43,8 +43,7 @@ struct Call {
 
 class DatagramPath final : public RequestPath {
 public:
-    DatagramPath(std::unique_ptr<DatagramClient> client, int shard)
-        : client_(std::move(client)), session_(&client_->session(shard)) {}
+    explicit DatagramPath(net::dpdk::ClientSession& session) : session_(&session) {}
 
     io::Task<absl::Status> send(std::span<const Segment> segments, bool expects_response) override {
         if (closed_) {
@@ -100,10 +99,9 @@ private:
         answered.notify_all();
     }
 
-    std::unique_ptr<DatagramClient> client_;
-    net::dpdk::ClientSession* session_;
-    std::deque<Call> pending_;     // answers expected, in request order
-    std::deque<Call> unanswered_;  // acks=0 produces
+    net::dpdk::ClientSession* session_;  // of the worker's DatagramClient (RequestPaths)
+    std::deque<Call> pending_;           // answers expected, in request order
+    std::deque<Call> unanswered_;        // acks=0 produces
     std::span<const std::byte> current_;
     bool have_current_ = false;
     bool closed_ = false;
@@ -113,31 +111,57 @@ private:
 
 }  // namespace
 
-io::Task<absl::StatusOr<std::unique_ptr<RequestPath>>> connect_request_path(
-    io::Reactor& reactor, const BenchOptions& options, const BrokerAddress& leader,
-    int32_t partition) {
-    if (options.transport == "tcp") {
+RequestPaths::RequestPaths(io::Reactor& reactor, const BenchOptions& options, int worker)
+    : reactor_(reactor), options_(options), worker_(worker) {}
+
+RequestPaths::~RequestPaths() {
+    if (datagram_ != nullptr) {
+        // For whoever measures: retransmissions are what a lossy or overloaded path costs.
+        const net::dpdk::ClientStats stats = datagram_->stats();
+        std::fprintf(stderr,
+                     "bench: worker %d over %s: %llu calls, %llu failed, %llu retransmissions, "
+                     "%llu packets sent, %llu stray answers\n",
+                     worker_, options_.transport.c_str(),
+                     static_cast<unsigned long long>(stats.calls),
+                     static_cast<unsigned long long>(stats.calls_failed),
+                     static_cast<unsigned long long>(stats.retransmits),
+                     static_cast<unsigned long long>(stats.packets_sent),
+                     static_cast<unsigned long long>(stats.stray_packets));
+    }
+}
+
+io::Task<absl::StatusOr<std::unique_ptr<RequestPath>>> RequestPaths::connect(
+    const BrokerAddress& leader, int32_t partition) {
+    if (options_.transport == "tcp") {
         absl::StatusOr<std::unique_ptr<net::tcp::ClientConnection>> connection =
-            co_await net::tcp::ClientConnection::connect(reactor, leader.host, leader.port);
+            co_await net::tcp::ClientConnection::connect(reactor_, leader.host, leader.port);
         if (!connection.ok()) {
             co_return connection.status();
         }
         co_return std::unique_ptr<RequestPath>(new TcpPath(*std::move(connection)));
     }
-    DatagramClientOptions client_options;
-    client_options.bootstrap_host = options.bootstrap_host;
-    client_options.bootstrap_port = options.bootstrap_port;
-    client_options.transport = options.transport;
-    client_options.dpdk_eal_args = options.dpdk_eal_args;
-    client_options.local_ip = options.local_ip;
-    absl::StatusOr<std::unique_ptr<DatagramClient>> client =
-        DatagramClient::connect(reactor, client_options);
-    if (!client.ok()) {
-        co_return client.status();
+    if (datagram_ == nullptr) {
+        DatagramClientOptions client_options;
+        client_options.bootstrap_host = options_.bootstrap_host;
+        client_options.bootstrap_port = options_.bootstrap_port;
+        client_options.transport = options_.transport;
+        client_options.dpdk_eal_args = options_.dpdk_eal_args;
+        client_options.local_ip = options_.local_ip;
+        client_options.client_index = worker_;
+        absl::StatusOr<std::unique_ptr<DatagramClient>> client =
+            DatagramClient::connect(reactor_, client_options);
+        if (!client.ok()) {
+            co_return client.status();
+        }
+        datagram_ = *std::move(client);
     }
     const int shard = static_cast<int>(
-        core::shard_for(options.topic, partition, (*client)->shard_count()).value());
-    co_return std::unique_ptr<RequestPath>(new DatagramPath(*std::move(client), shard));
+        core::shard_for(options_.topic, partition, datagram_->shard_count()).value());
+    absl::StatusOr<net::dpdk::ClientSession*> session = datagram_->open_session(shard);
+    if (!session.ok()) {
+        co_return session.status();
+    }
+    co_return std::unique_ptr<RequestPath>(new DatagramPath(**session));
 }
 
 }  // namespace ringlog::tools::bench

@@ -6,6 +6,12 @@
 // window); DatagramPath puts the answers back in request order. Requests for one partition
 // in flight at once may still be applied out of order on the datagram path; run with
 // --inflight 1 where the per-partition order of produced messages matters.
+//
+// RequestPaths makes them, one per worker thread: over the datagram transport that worker's
+// connections share one DatagramClient (its PacketIos, polled by the worker's reactor), each
+// with a session of its own. For DPDK this is what lets several bench threads share one EAL:
+// worker w owns DPDK ports w x S ... w x S + S - 1 (S broker shards), nobody else touches them,
+// so the data path needs no lock (datagram_client.h).
 #pragma once
 
 #include <memory>
@@ -20,6 +26,7 @@
 #include "io/task.h"
 #include "tools/ringlog/bench/cluster.h"
 #include "tools/ringlog/bench/options.h"
+#include "tools/ringlog/datagram_client.h"
 
 namespace ringlog::tools::bench {
 
@@ -48,10 +55,27 @@ public:
     [[nodiscard]] virtual io::Task<void> drain() = 0;
 };
 
-// Connects over options.transport: tcp to `leader`; udp or dpdk to the bootstrap broker's
-// datagram transport, on the session of the broker shard owning `partition` of the topic.
-[[nodiscard]] io::Task<absl::StatusOr<std::unique_ptr<RequestPath>>> connect_request_path(
-    io::Reactor& reactor, const BenchOptions& options, const BrokerAddress& leader,
-    int32_t partition);
+// Contract: one per worker thread, on its reactor; outlives every path it made (they may use
+// its DatagramClient until drained).
+class RequestPaths {
+public:
+    // `worker` numbers the worker among all of the run's (it picks the DPDK ports).
+    RequestPaths(io::Reactor& reactor, const BenchOptions& options, int worker);
+    ~RequestPaths();
+
+    RequestPaths(const RequestPaths&) = delete;
+    RequestPaths& operator=(const RequestPaths&) = delete;
+
+    // Connects over options.transport: tcp to `leader`; udp or dpdk to the bootstrap broker's
+    // datagram transport, on a new session with the broker shard owning `partition`.
+    [[nodiscard]] io::Task<absl::StatusOr<std::unique_ptr<RequestPath>>> connect(
+        const BrokerAddress& leader, int32_t partition);
+
+private:
+    io::Reactor& reactor_;
+    const BenchOptions& options_;
+    int worker_;
+    std::unique_ptr<DatagramClient> datagram_;  // made by the first datagram connect()
+};
 
 }  // namespace ringlog::tools::bench

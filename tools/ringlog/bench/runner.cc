@@ -6,6 +6,7 @@
 #include <barrier>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,7 +27,7 @@ namespace ringlog::tools::bench {
 namespace {
 
 struct ConnectionPlan {
-    bool producer = true;  // or a consumer's Fetch connection
+    bool producer = true;
     int32_t leader = 0;
     std::vector<int32_t> partitions;
     std::vector<int64_t> offsets;  // consumers only
@@ -34,7 +35,8 @@ struct ConnectionPlan {
     uint64_t message_limit = 0;
 };
 
-// A thread's connections: producers, consumers, or both (e2e with --consumer-threads 0).
+// A worker thread's connections: producers, consumers, or (e2e with --consumer-threads 0)
+// both, the consumers of the partitions its producers write.
 struct WorkerPlan {
     std::vector<ConnectionPlan> connections;
 };
@@ -143,13 +145,13 @@ int spread(std::vector<WorkerPlan>& plans, double rate, uint64_t messages,
     return total;
 }
 
-io::Task<void> run_producer(ProducerConnection& connection, const RunContext& context,
-                            WorkerResult& result) {
+io::Task<void> run_producer(ProducerConnection& connection, WorkerResult& result,
+                            const RunContext& context) {
     const absl::Status status = co_await connection.run();
     if (!status.ok()) {
         result.errors.push_back(std::string(status.message()));
     }
-    // Per connection, not per thread: a consumer on the same thread waits for this to drain.
+    // e2e consumers stop once every producer connection is done (and they caught up).
     context.producers_running.fetch_sub(1, std::memory_order_release);
 }
 
@@ -206,7 +208,7 @@ io::Task<void> run_worker(const RunContext& context, WorkerConnections& connecti
     ticker.spawn(tick(context, result.recorder, progress, worker, done, done_changed));
     io::TaskGroup group;
     for (auto& producer : connections.producers) {
-        group.spawn(run_producer(*producer, context, result));
+        group.spawn(run_producer(*producer, result, context));
     }
     for (auto& consumer : connections.consumers) {
         group.spawn(run_consumer(*consumer, result));
@@ -221,19 +223,24 @@ void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progre
                  std::barrier<std::function<void()>>& ready, WorkerResult& result) {
     io::ReactorOptions reactor_options;
     reactor_options.idle_spin = std::chrono::microseconds(context.options->idle_spin_us);
+    if (context.options->busy_poll) {
+        reactor_options.poll_spin_turns = std::numeric_limits<unsigned>::max();
+    }
     absl::StatusOr<std::unique_ptr<io::Reactor>> reactor = io::Reactor::create(reactor_options);
     absl::Status status = reactor.status();
+    std::unique_ptr<RequestPaths> paths;  // outlives the connections below, which use it
     WorkerConnections connections;
     if (status.ok()) {
+        paths = std::make_unique<RequestPaths>(**reactor, *context.options, worker);
         uint64_t seed = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(worker + 1);
         for (const ConnectionPlan& connection : plan.connections) {
             if (connection.producer) {
                 connections.producers.push_back(std::make_unique<ProducerConnection>(
-                    **reactor, context, result.recorder, connection.partitions, connection.rate,
-                    connection.message_limit, seed++));
+                    **reactor, *paths, context, result.recorder, connection.partitions,
+                    connection.rate, connection.message_limit, seed++));
             } else {
                 connections.consumers.push_back(
-                    std::make_unique<FetchConnection>(**reactor, context, result.recorder,
+                    std::make_unique<FetchConnection>(**reactor, *paths, context, result.recorder,
                                                       connection.partitions, connection.offsets));
             }
         }
@@ -244,7 +251,6 @@ void worker_main(int worker, const WorkerPlan& plan, RunContext& context, Progre
         (*reactor)->block_on(run_worker(context, connections, result, progress, worker));
     } else {
         result.errors.push_back(std::string(status.message()));
-        // Its producers never ran: they count as done.
         for (const ConnectionPlan& connection : plan.connections) {
             if (connection.producer) {
                 context.producers_running.fetch_sub(1, std::memory_order_release);
@@ -307,29 +313,29 @@ absl::StatusOr<BenchResult> run_bench(const BenchOptions& options) {
                                              key_space.has_value() ? &*key_space : nullptr);
     }
     if (options.mode != Mode::produce) {
-        // e2e with --consumer-threads 0: the producer threads fetch too, consumer thread i's
-        // connections going to producer thread i mod threads.
+        // e2e with --consumer-threads 0: producer thread t also consumes the partitions it
+        // produces (p mod threads = t), so no thread of its own waits on the fetches.
         const bool shared = options.mode == Mode::e2e && options.consumer_threads == 0;
+        if (shared && options.threads > static_cast<int>(result.cluster.leaders.size())) {
+            return absl::InvalidArgumentError(
+                "--consumer-threads 0 needs no more --threads than partitions");
+        }
         const int threads = options.mode == Mode::consume ? options.threads
                             : shared                      ? options.threads
                                                           : options.consumer_threads;
         std::vector<WorkerPlan> consumers = plan_workers(result.cluster, threads, 1, false, false);
         result.consumer_connections = spread(consumers, 0, 0, nullptr);
-        const size_t producer_plans = plans.size();
-        for (size_t i = 0; i < consumers.size(); ++i) {
-            WorkerPlan& plan = consumers[i];
-            for (ConnectionPlan& connection : plan.connections) {
+        for (size_t t = 0; t < consumers.size(); ++t) {
+            for (ConnectionPlan& connection : consumers[t].connections) {
                 for (int32_t p : connection.partitions) {
                     connection.offsets.push_back(offsets[static_cast<size_t>(p)]);
                 }
-            }
-            if (shared && producer_plans > 0) {
-                std::vector<ConnectionPlan>& host = plans[i % producer_plans].connections;
-                for (ConnectionPlan& connection : plan.connections) {
-                    host.push_back(std::move(connection));
+                if (shared) {
+                    plans[t].connections.push_back(connection);
                 }
-            } else {
-                plans.push_back(std::move(plan));
+            }
+            if (!shared) {
+                plans.push_back(std::move(consumers[t]));
             }
         }
     }
