@@ -566,8 +566,9 @@ def main():
         written = recycled.get("acked", 0) * 1024
         per_partition = written / args.partitions
         lines += ["", "The recycling run wrote %s GB (%s MiB per partition, about %s segments of %d MiB each); "
-                  "retention keeps %d MiB per partition plus up to two spare files, so every segment after the "
-                  "first four or so of each partition was a recycled, already-written file." % (
+                  "retention keeps %d MiB per partition plus up to two spare files, so by the broker's design every "
+                  "segment after the first four or so of each partition was a recycled, already-written file "
+                  "(inferred from the bytes written: the broker exports no count of recycled segments)." % (
                       fmt(written / 1e9, 1), fmt(per_partition / 2**20), fmt(per_partition / RECYCLE_SEGMENT_BYTES),
                       RECYCLE_SEGMENT_BYTES >> 20, RECYCLE_RETENTION_BYTES >> 20)]
         late = late_mb_per_sec(recycled)
