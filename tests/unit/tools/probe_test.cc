@@ -81,7 +81,7 @@ TEST(ProbeJson, HoldsTheDurableCeilingsBesideTheExistingFields) {
 
 TEST(ProbeSummary, NamesBothCeilings) {
     const std::string text = probe_summary(sample_result());
-    EXPECT_NE(text.find("8 files x (1024 KiB + fdatasync)"), std::string::npos) << text;
+    EXPECT_NE(text.find("8 files x (1024 KiB write + fdatasync)"), std::string::npos) << text;
     EXPECT_NE(text.find("pre-written"), std::string::npos) << text;
     EXPECT_NE(text.find("fresh"), std::string::npos) << text;
     EXPECT_NE(text.find("2200.2 MB/s"), std::string::npos) << text;

@@ -397,20 +397,21 @@ std::string probe_json(const ProbeResult& result) {
 std::string probe_summary(const ProbeResult& result) {
     const Histogram& sync = result.sync_write_ns;
     const Histogram& rtt = result.tcp_round_trip_ns;
-    return absl::StrFormat(
-        "raw O_DIRECT overwrite, 1 MiB blocks, no sync:    %8.1f MB/s\n"
-        "durable append, %d files x (%lu KiB + fdatasync)\n"
-        "  into pre-written files (recycled segments):    %8.1f MB/s\n"
-        "  into fresh files (new segments):               %8.1f MB/s\n"
-        "4 KiB O_DIRECT write + fdatasync:                 p50 %.1f us, p99 %.1f us\n"
-        "loopback TCP stream:                              %8.1f MB/s\n"
-        "loopback TCP round trip, 64 B:                    p50 %.1f us, p99 %.1f us\n",
-        result.disk_write_mb_per_sec, result.durable_files,
-        static_cast<unsigned long>(result.durable_block_kib), result.durable_prewritten_mb_per_sec,
-        result.durable_fresh_mb_per_sec, static_cast<double>(sync.quantile(0.5)) / 1e3,
-        static_cast<double>(sync.quantile(0.99)) / 1e3, result.tcp_mb_per_sec,
-        static_cast<double>(rtt.quantile(0.5)) / 1e3,
-        static_cast<double>(rtt.quantile(0.99)) / 1e3);
+    const auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+    return absl::StrCat(
+        absl::StrFormat("%-50s%8.1f MB/s\n", "raw O_DIRECT overwrite, 1 MiB blocks, no sync:",
+                        result.disk_write_mb_per_sec),
+        absl::StrFormat("durable append, %d files x (%lu KiB write + fdatasync)\n",
+                        result.durable_files, static_cast<unsigned long>(result.durable_block_kib)),
+        absl::StrFormat("%-50s%8.1f MB/s\n", "  into pre-written files (recycled segments):",
+                        result.durable_prewritten_mb_per_sec),
+        absl::StrFormat("%-50s%8.1f MB/s\n",
+                        "  into fresh files (new segments):", result.durable_fresh_mb_per_sec),
+        absl::StrFormat("%-50sp50 %.1f us, p99 %.1f us\n", "4 KiB O_DIRECT write + fdatasync:",
+                        us(sync.quantile(0.5)), us(sync.quantile(0.99))),
+        absl::StrFormat("%-50s%8.1f MB/s\n", "loopback TCP stream:", result.tcp_mb_per_sec),
+        absl::StrFormat("%-50sp50 %.1f us, p99 %.1f us\n", "loopback TCP round trip, 64 B:",
+                        us(rtt.quantile(0.5)), us(rtt.quantile(0.99))));
 }
 
 }  // namespace ringlog::tools::bench
