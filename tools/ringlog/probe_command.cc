@@ -26,6 +26,8 @@ int probe_command(std::span<const std::string_view> args) {
         std::fprintf(stderr, "ringlog probe: %s\n", std::string(result.status().message()).c_str());
         return 1;
     }
+    // The summary for a person on stderr; stdout stays the JSON, as before, for scripts.
+    std::fputs(bench::probe_summary(*result).c_str(), stderr);
     const std::string json = bench::probe_json(*result);
     std::fputs(json.c_str(), stdout);
     if (!options->json_path.empty()) {

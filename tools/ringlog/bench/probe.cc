@@ -27,6 +27,8 @@
 #include "io/base/status_macros.h"
 #include "io/reactor.h"
 #include "io/task_group.h"
+#include "tools/ringlog/bench/aligned_buffer.h"
+#include "tools/ringlog/bench/durable_append.h"
 #include "tools/ringlog/bench/run_context.h"
 
 namespace ringlog::tools::bench {
@@ -39,6 +41,8 @@ const char* const probe_usage =
     "  --sync-count N      4 KiB write + fdatasync rounds (3000)\n"
     "  --tcp-seconds S     loopback stream duration (2)\n"
     "  --pingpong N        loopback round trips (20000)\n"
+    "  --durable-files N   files of the durable-append pass, a sync after each block (8)\n"
+    "  --durable-block-kib N  bytes per write + fdatasync of one file, KiB, 4 KiB multiple (1024)\n"
     "  --json PATH         write the results as JSON\n";
 
 namespace {
@@ -46,17 +50,12 @@ namespace {
 constexpr size_t block_bytes = 1024 * 1024;
 constexpr size_t sync_bytes = 4096;
 
-struct AlignedFree {
-    void operator()(std::byte* p) const { std::free(p); }
-};
-
-using AlignedBuffer = std::unique_ptr<std::byte, AlignedFree>;
-
-AlignedBuffer aligned(size_t bytes) {
-    void* p = nullptr;
-    RL_ASSERT(::posix_memalign(&p, 4096, bytes) == 0);
-    std::memset(p, 0x5a, bytes);
-    return AlignedBuffer(static_cast<std::byte*>(p));
+double median(std::vector<double> values) {
+    if (values.empty()) {
+        return 0;
+    }
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
 }
 
 // One writer of `depth`: takes the next block until the file is covered.
@@ -115,7 +114,7 @@ absl::Status probe_disk(const ProbeOptions& options, ProbeResult& result) {
     }
     ::unlink(path.c_str());  // gone when closed, whatever happens
     const size_t block_count = options.file_mib * 1024 * 1024 / block_bytes;
-    AlignedBuffer buffer = aligned(block_bytes);
+    AlignedBuffer buffer = aligned_buffer(block_bytes);
     RL_ASSIGN_OR_RETURN(std::unique_ptr<io::Reactor> reactor, io::Reactor::create());
     // The untimed first pass writes every block once: overwriting written blocks is what the
     // broker's pre-written segments do (LIMITS.md D9: unwritten extents cost twice).
@@ -135,12 +134,31 @@ absl::Status probe_disk(const ProbeOptions& options, ProbeResult& result) {
             sync_rounds(*reactor, fd, buffer.get(), options.sync_count, result.sync_write_ns));
     }
     ::close(fd);
-    std::vector<double> sorted = result.disk_write_passes;
-    std::sort(sorted.begin(), sorted.end());
-    if (!sorted.empty()) {
-        result.disk_write_mb_per_sec = sorted[sorted.size() / 2];
-    }
+    result.disk_write_mb_per_sec = median(result.disk_write_passes);
     return status;
+}
+
+// After probe_disk, whose file is closed by then: the disk holds one probe's bytes at a time.
+absl::Status probe_durable(const ProbeOptions& options, ProbeResult& result) {
+    RL_ASSIGN_OR_RETURN(std::unique_ptr<io::Reactor> reactor, io::Reactor::create());
+    DurableAppendOptions durable;
+    durable.dir = options.dir;
+    durable.files = options.durable_files;
+    durable.block_bytes = options.durable_block_kib * 1024;
+    durable.total_bytes = options.file_mib * 1024 * 1024;
+    result.durable_files = options.durable_files;
+    result.durable_block_kib = options.durable_block_kib;
+    for (int pass = 0; pass < options.passes; ++pass) {
+        durable.prewritten = true;
+        RL_ASSIGN_OR_RETURN(const double prewritten, durable_append_mb_per_sec(*reactor, durable));
+        result.durable_prewritten_passes.push_back(prewritten);
+        durable.prewritten = false;
+        RL_ASSIGN_OR_RETURN(const double fresh, durable_append_mb_per_sec(*reactor, durable));
+        result.durable_fresh_passes.push_back(fresh);
+    }
+    result.durable_prewritten_mb_per_sec = median(result.durable_prewritten_passes);
+    result.durable_fresh_mb_per_sec = median(result.durable_fresh_passes);
+    return absl::OkStatus();
 }
 
 absl::StatusOr<int> listen_loopback(uint16_t& port) {
@@ -294,6 +312,14 @@ std::string latency_json(const Histogram& h) {
         static_cast<double>(h.quantile(0.999)) / 1e3, static_cast<double>(h.max()) / 1e3);
 }
 
+std::string passes_json(const std::vector<double>& passes) {
+    std::string text;
+    for (double pass : passes) {
+        absl::StrAppend(&text, text.empty() ? "" : ", ", absl::StrFormat("%.1f", pass));
+    }
+    return text;
+}
+
 }  // namespace
 
 absl::StatusOr<ProbeOptions> parse_probe_options(std::span<const std::string_view> args) {
@@ -321,6 +347,12 @@ absl::StatusOr<ProbeOptions> parse_probe_options(std::span<const std::string_vie
                 options.sync_count = static_cast<int>(number);
             } else if (flag == "--pingpong") {
                 options.pingpong_count = static_cast<int>(number);
+            } else if (flag == "--durable-files") {
+                options.durable_files = static_cast<int>(number);
+            } else if (flag == "--durable-block-kib") {
+                // O_DIRECT needs 4 KiB-aligned lengths.
+                ok = number % 4 == 0;
+                options.durable_block_kib = static_cast<size_t>(number);
             } else {
                 return absl::InvalidArgumentError(
                     absl::StrCat("unknown flag '", base::to_absl(flag), "'"));
@@ -339,21 +371,47 @@ absl::StatusOr<ProbeOptions> parse_probe_options(std::span<const std::string_vie
 absl::StatusOr<ProbeResult> run_probe(const ProbeOptions& options) {
     ProbeResult result;
     RL_RETURN_IF_ERROR(probe_disk(options, result));
+    RL_RETURN_IF_ERROR(probe_durable(options, result));
     RL_RETURN_IF_ERROR(probe_tcp(options, result));
     return result;
 }
 
 std::string probe_json(const ProbeResult& result) {
-    std::string passes;
-    for (double pass : result.disk_write_passes) {
-        absl::StrAppend(&passes, passes.empty() ? "" : ", ", absl::StrFormat("%.1f", pass));
-    }
     return absl::StrFormat(
         "{\n  \"disk_write_mb_per_sec\": %.1f,\n  \"disk_write_passes_mb_per_sec\": [%s],\n"
+        "  \"durable_prewritten_mb_per_sec\": %.1f,\n"
+        "  \"durable_prewritten_passes_mb_per_sec\": [%s],\n"
+        "  \"durable_fresh_mb_per_sec\": %.1f,\n"
+        "  \"durable_fresh_passes_mb_per_sec\": [%s],\n"
+        "  \"durable_files\": %d,\n  \"durable_block_kib\": %lu,\n"
         "  \"sync_write_latency_us\": %s,\n  \"tcp_mb_per_sec\": %.1f,\n"
         "  \"tcp_round_trip_us\": %s\n}\n",
-        result.disk_write_mb_per_sec, passes, latency_json(result.sync_write_ns),
-        result.tcp_mb_per_sec, latency_json(result.tcp_round_trip_ns));
+        result.disk_write_mb_per_sec, passes_json(result.disk_write_passes),
+        result.durable_prewritten_mb_per_sec, passes_json(result.durable_prewritten_passes),
+        result.durable_fresh_mb_per_sec, passes_json(result.durable_fresh_passes),
+        result.durable_files, static_cast<unsigned long>(result.durable_block_kib),
+        latency_json(result.sync_write_ns), result.tcp_mb_per_sec,
+        latency_json(result.tcp_round_trip_ns));
+}
+
+std::string probe_summary(const ProbeResult& result) {
+    const Histogram& sync = result.sync_write_ns;
+    const Histogram& rtt = result.tcp_round_trip_ns;
+    const auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+    return absl::StrCat(
+        absl::StrFormat("%-50s%8.1f MB/s\n", "raw O_DIRECT overwrite, 1 MiB blocks, no sync:",
+                        result.disk_write_mb_per_sec),
+        absl::StrFormat("durable append, %d files x (%lu KiB write + fdatasync)\n",
+                        result.durable_files, static_cast<unsigned long>(result.durable_block_kib)),
+        absl::StrFormat("%-50s%8.1f MB/s\n", "  into pre-written files (recycled segments):",
+                        result.durable_prewritten_mb_per_sec),
+        absl::StrFormat("%-50s%8.1f MB/s\n",
+                        "  into fresh files (new segments):", result.durable_fresh_mb_per_sec),
+        absl::StrFormat("%-50sp50 %.1f us, p99 %.1f us\n", "4 KiB O_DIRECT write + fdatasync:",
+                        us(sync.quantile(0.5)), us(sync.quantile(0.99))),
+        absl::StrFormat("%-50s%8.1f MB/s\n", "loopback TCP stream:", result.tcp_mb_per_sec),
+        absl::StrFormat("%-50sp50 %.1f us, p99 %.1f us\n", "loopback TCP round trip, 64 B:",
+                        us(rtt.quantile(0.5)), us(rtt.quantile(0.99))));
 }
 
 }  // namespace ringlog::tools::bench
