@@ -95,6 +95,9 @@ SampleSet collect_shard(const ShardLocal& local) {
             static_cast<double>(log.segment_count()));
         add(set, "ringlog_log_syncs_total", "fdatasync calls or RWF_DSYNC writes.",
             MetricType::counter, labels, static_cast<double>(log.stats().syncs));
+        add(set, "ringlog_log_recycled_segments_total",
+            "Segments made from a retained segment's file (already written blocks).",
+            MetricType::counter, labels, static_cast<double>(log.stats().recycled_segments));
         add_histogram(set, "ringlog_log_sync_latency_seconds",
                       "Duration of each sync of the active segment.", labels,
                       log.stats().sync_latency);

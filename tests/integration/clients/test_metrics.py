@@ -86,6 +86,8 @@ def case_metrics(ctx):
         check(total(after, "ringlog_requests_total", api=api) > total(before, "ringlog_requests_total", api=api), "%s requests counted" % api)
     check(total(after, "ringlog_connections_accepted_total") > total(before, "ringlog_connections_accepted_total"), "connections accepted grew")
     check(total(after, "ringlog_log_syncs_total", topic=topic) > 0, "acks=all produce synced")
+    check(len([1 for n, l, v in after if n == "ringlog_log_recycled_segments_total" and l.get("topic") == topic]) == 4,
+          "each partition reports its recycled segments")
     # Histograms: the +Inf bucket equals the count, and buckets never decrease.
     for name, labels, value in after:
         if name == "ringlog_request_latency_seconds_count":
