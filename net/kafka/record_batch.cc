@@ -276,4 +276,20 @@ absl::Status for_each_header(const Record& record,
     return absl::OkStatus();
 }
 
+const char* compression_name(Compression compression) {
+    switch (compression) {
+        case Compression::none:
+            return "none";
+        case Compression::gzip:
+            return "gzip";
+        case Compression::snappy:
+            return "snappy";
+        case Compression::lz4:
+            return "lz4";
+        case Compression::zstd:
+            return "zstd";
+    }
+    return "unknown";
+}
+
 }  // namespace ringlog::net::kafka

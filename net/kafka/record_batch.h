@@ -84,6 +84,10 @@ static_assert(batch_length_min == 49);
 // attributes bits 0-2.
 enum class Compression : uint8_t { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
 
+// Kafka's name of a codec (compression.type): "none", "gzip", ...; "unknown" for the codes 5-7
+// a corrupt batch may carry.
+const char* compression_name(Compression compression);
+
 // attributes bit 3.
 enum class TimestampType : uint8_t { create_time = 0, log_append_time = 1 };
 

@@ -19,22 +19,6 @@ namespace {
 
 using net::kafka::RecordBatchView;
 
-const char* compression_name(net::kafka::Compression compression) {
-    switch (compression) {
-        case net::kafka::Compression::none:
-            return "none";
-        case net::kafka::Compression::gzip:
-            return "gzip";
-        case net::kafka::Compression::snappy:
-            return "snappy";
-        case net::kafka::Compression::lz4:
-            return "lz4";
-        case net::kafka::Compression::zstd:
-            return "zstd";
-    }
-    return "unknown";
-}
-
 // Returns the exit code: 0 intact, 1 corrupt.
 io::Task<absl::StatusOr<int>> dump_segment(io::FileSystem& fs, std::string path) {
     RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<io::File> file,
@@ -48,14 +32,14 @@ io::Task<absl::StatusOr<int>> dump_segment(io::FileSystem& fs, std::string path)
         core::ScanResult scan,
         co_await core::scan_segment(
             *file, options, [](uint64_t position, const RecordBatchView& batch, bool crc_ok) {
-                std::printf("%12lu %20ld %20ld %8d %10lu %14ld %14ld %7s %s\n",
-                            static_cast<unsigned long>(position),
-                            static_cast<long>(batch.base_offset()),
-                            static_cast<long>(batch.last_offset()), batch.records_count(),
-                            static_cast<unsigned long>(batch.size_bytes()),
-                            static_cast<long>(batch.base_timestamp()),
-                            static_cast<long>(batch.max_timestamp()),
-                            compression_name(batch.compression()), crc_ok ? "ok" : "MISMATCH");
+                std::printf(
+                    "%12lu %20ld %20ld %8d %10lu %14ld %14ld %7s %s\n",
+                    static_cast<unsigned long>(position), static_cast<long>(batch.base_offset()),
+                    static_cast<long>(batch.last_offset()), batch.records_count(),
+                    static_cast<unsigned long>(batch.size_bytes()),
+                    static_cast<long>(batch.base_timestamp()),
+                    static_cast<long>(batch.max_timestamp()),
+                    net::kafka::compression_name(batch.compression()), crc_ok ? "ok" : "MISMATCH");
                 return true;
             }));
     (void)co_await file->close();

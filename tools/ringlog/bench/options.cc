@@ -66,22 +66,6 @@ const char* mode_name(Mode mode) {
     return "?";
 }
 
-const char* compression_name(net::kafka::Compression compression) {
-    switch (compression) {
-        case net::kafka::Compression::none:
-            return "none";
-        case net::kafka::Compression::gzip:
-            return "gzip";
-        case net::kafka::Compression::snappy:
-            return "snappy";
-        case net::kafka::Compression::lz4:
-            return "lz4";
-        case net::kafka::Compression::zstd:
-            return "zstd";
-    }
-    return "?";
-}
-
 std::string key_distribution_name(const BenchOptions& options) {
     switch (options.key_distribution) {
         case KeyDistribution::uniform:

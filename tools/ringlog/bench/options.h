@@ -74,7 +74,7 @@ struct BenchOptions {
 const char* mode_name(Mode mode);
 
 // Kafka's names: none, gzip, snappy, lz4, zstd (compression.type).
-const char* compression_name(net::kafka::Compression compression);
+using net::kafka::compression_name;
 
 // uniform, zipf:S or sequential, as --key-distribution takes it.
 std::string key_distribution_name(const BenchOptions& options);
