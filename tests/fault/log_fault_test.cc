@@ -17,9 +17,7 @@
 namespace ringlog::core {
 namespace {
 
-using testing::flatten;
 using testing::make_batch;
-using testing::split_batches;
 
 constexpr char dir[] = "/data/faulty-0";
 
@@ -43,20 +41,9 @@ protected:
 
     // Everything readable, as base offset -> batch as produced.
     std::map<int64_t, std::vector<std::byte>> contents(Log& log) {
-        std::map<int64_t, std::vector<std::byte>> out;
-        Offset from = log.log_start_offset();
-        while (from < log.high_watermark()) {
-            auto result = reactor_->block_on(log.read(from, 256 * 1024));
-            EXPECT_TRUE(result.ok()) << result.status();
-            if (!result.ok() || result->views.empty()) {
-                break;
-            }
-            for (auto& batch : split_batches(flatten(result->views))) {
-                out[batch.base_offset] = std::move(batch.as_produced);
-            }
-            from = result->next_offset;
-        }
-        return out;
+        auto batches = testing::readable_batches(*reactor_, log);
+        EXPECT_TRUE(batches.ok()) << batches.status();
+        return batches.ok() ? *std::move(batches) : std::map<int64_t, std::vector<std::byte>>{};
     }
 
     std::unique_ptr<io::Reactor> reactor_ = testing::make_reactor();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,28 @@ inline std::vector<StoredBatch> split_batches(std::span<const std::byte> bytes) 
                   std::byte{0xff});
         out.push_back(std::move(stored));
         position += batch->size_bytes();
+    }
+    return out;
+}
+
+// Everything readable, from the log start to the high watermark, as base offset -> batch as
+// produced; the first failed read's status instead.
+inline absl::StatusOr<std::map<int64_t, std::vector<std::byte>>> readable_batches(
+    io::Reactor& reactor, core::Log& log) {
+    std::map<int64_t, std::vector<std::byte>> out;
+    core::Offset from = log.log_start_offset();
+    while (from < log.high_watermark()) {
+        auto result = reactor.block_on(log.read(from, 256 * 1024));
+        if (!result.ok()) {
+            return result.status();
+        }
+        if (result->views.empty()) {
+            break;
+        }
+        for (auto& batch : split_batches(flatten(result->views))) {
+            out[batch.base_offset] = std::move(batch.as_produced);
+        }
+        from = result->next_offset;
     }
     return out;
 }

@@ -13,9 +13,7 @@
 namespace ringlog::core {
 namespace {
 
-using testing::flatten;
 using testing::make_batch;
-using testing::split_batches;
 
 constexpr char dir[] = "/data/recycle-0";
 
@@ -49,20 +47,9 @@ protected:
 
     // Everything readable, by base offset.
     std::map<int64_t, std::vector<std::byte>> contents(Log& log) {
-        std::map<int64_t, std::vector<std::byte>> out;
-        Offset from = log.log_start_offset();
-        while (from < log.high_watermark()) {
-            auto result = reactor_->block_on(log.read(from, 64 * 1024));
-            EXPECT_TRUE(result.ok()) << result.status();
-            if (!result.ok() || result->views.empty()) {
-                break;
-            }
-            for (auto& batch : split_batches(flatten(result->views))) {
-                out[batch.base_offset] = std::move(batch.as_produced);
-            }
-            from = result->next_offset;
-        }
-        return out;
+        auto batches = testing::readable_batches(*reactor_, log);
+        EXPECT_TRUE(batches.ok()) << batches.status();
+        return batches.ok() ? *std::move(batches) : std::map<int64_t, std::vector<std::byte>>{};
     }
 
     // What was appended from the log's start on.
