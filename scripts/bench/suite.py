@@ -393,6 +393,26 @@ def profile_broker(suite, broker, seconds):
     return "\n".join(lines[:25])
 
 
+
+def e2e_flags(rate):
+    """The e2e runs' load: acks=1, 1 KiB, open loop at `rate` messages per second."""
+    return ["--acks", "1", "--msg-size", "1024", "--rate", str(int(rate)), "--linger-us", "200",
+            "--batch-size", "65536", "--inflight", "16", "--request-partitions", "8"]
+
+
+def e2e_durability_none(suite, root, name, max_rate, duration):
+    """The half-load e2e run against a broker of its own under `--durability none`, its log in root.
+
+    Under `always` a consumer sees a message only once it is durable, even with acks=1; with
+    `none` (Kafka's own default: no fsync per message) it sees it at append time."""
+    data = os.path.join(root, "data-none")
+    os.makedirs(data)
+    broker = Broker(suite.ringlogd, data, shards=2, durability="none")
+    try:
+        return suite.bench(broker, name, "e2e", e2e_flags((max_rate or 100000) / 2), duration=duration + 2)
+    finally:
+        broker.stop()
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
@@ -462,14 +482,9 @@ def main():
         produce_max = produce[("1", 1024)]["messages_per_sec"] if produce[("1", 1024)] else 100000
         consume_max = consume["messages_per_sec"] if consume else produce_max
         max_rate = min(produce_max, consume_max)
-        e2e_low = suite.bench(broker, "e2e_acks1_1024_tenth", "e2e",
-                              ["--acks", "1", "--msg-size", "1024", "--rate", str(int(max_rate / 10)), "--linger-us",
-                               "200", "--batch-size", "65536", "--inflight", "16", "--request-partitions", "8"],
+        e2e_low = suite.bench(broker, "e2e_acks1_1024_tenth", "e2e", e2e_flags(max_rate / 10),
                               duration=args.duration + 2)
-        e2e = suite.bench(broker, "e2e_acks1_1024_half", "e2e",
-                          ["--acks", "1", "--msg-size", "1024", "--rate", str(int(max_rate / 2)), "--linger-us", "200",
-                           "--batch-size", "65536", "--inflight", "16", "--request-partitions", "8"],
-                          duration=args.duration + 2)
+        e2e = suite.bench(broker, "e2e_acks1_1024_half", "e2e", e2e_flags(max_rate / 2), duration=args.duration + 2)
         scaling = {}
         for count in PARTITION_COUNTS:
             # Small segments: each partition zero-fills min(segment, 64 MiB) ahead of its
@@ -490,32 +505,20 @@ def main():
     finally:
         broker.stop()
         shutil.rmtree(os.path.join(data_dir, "data"), ignore_errors=True)
-    # Under `always` a consumer sees a message only once it is durable, even with acks=1; with
-    # `none` (Kafka's own default: no fsync per message) it sees it at append time.
-    os.makedirs(os.path.join(data_dir, "data-none"))
-    broker = Broker(suite.ringlogd, os.path.join(data_dir, "data-none"), shards=2, durability="none")
     try:
-        e2e_none = suite.bench(broker, "e2e_acks1_1024_half_durability_none", "e2e",
-                               ["--acks", "1", "--msg-size", "1024", "--rate", str(int((max_rate or 100000) / 2)),
-                                "--linger-us", "200", "--batch-size", "65536", "--inflight", "16",
-                                "--request-partitions", "8"], duration=args.duration + 2)
+        e2e_none = e2e_durability_none(suite, data_dir, "e2e_acks1_1024_half_durability_none", max_rate,
+                                       args.duration)
     finally:
-        broker.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     # The same run with the log in memory (tmpfs), to separate the disk's share of the tail from
     # the CPU's: the broker still writes every byte with O_DIRECT, into pages instead of a device.
     e2e_memory = None
-    memory_root = tempfile.mkdtemp(prefix="ringlog-bench-", dir="/dev/shm") if os.path.isdir("/dev/shm") else None
-    if memory_root:
-        os.makedirs(os.path.join(memory_root, "data"))
-        broker = Broker(suite.ringlogd, os.path.join(memory_root, "data"), shards=2, durability="none")
+    if os.path.isdir("/dev/shm"):
+        memory_root = tempfile.mkdtemp(prefix="ringlog-bench-", dir="/dev/shm")
         try:
-            e2e_memory = suite.bench(broker, "e2e_acks1_1024_half_durability_none_tmpfs", "e2e",
-                                     ["--acks", "1", "--msg-size", "1024", "--rate", str(int((max_rate or 100000) / 2)),
-                                      "--linger-us", "200", "--batch-size", "65536", "--inflight", "16",
-                                      "--request-partitions", "8"], duration=args.duration + 2)
+            e2e_memory = e2e_durability_none(suite, memory_root, "e2e_acks1_1024_half_durability_none_tmpfs",
+                                             max_rate, args.duration)
         finally:
-            broker.stop()
             shutil.rmtree(memory_root, ignore_errors=True)
 
     # --- The report ----------------------------------------------------------------------------
