@@ -152,7 +152,7 @@ io::Task<absl::Status> Controller::delete_topic(std::string name) {
         co_await closes.wait_idle();
     }
     RL_CO_RETURN_IF_ERROR(result);
-    RL_CO_RETURN_IF_ERROR(store_.remove(name));
+    RL_CO_RETURN_IF_ERROR(co_await store_.remove(name));
     std::fprintf(stderr, "ringlogd: deleted topic %s\n", name.c_str());
     co_return absl::OkStatus();
 }

@@ -86,7 +86,7 @@ io::Task<absl::Status> Log::recover() {
         }
     }
     if (removed_leftovers) {
-        RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
+        RL_CO_RETURN_IF_ERROR(co_await fs_.sync_dir(dir_));
     }
     std::sort(bases.begin(), bases.end());
 
@@ -214,7 +214,7 @@ io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset ba
         spares_.pop_back();
         absl::Status renamed = fs_.rename(spare.path, path);
         if (renamed.ok()) {
-            renamed = fs_.sync_dir(dir_);
+            renamed = co_await fs_.sync_dir(dir_);
         }
         if (renamed.ok()) {
             ++stats_.recycled_segments;
@@ -233,7 +233,7 @@ io::Task<absl::StatusOr<std::shared_ptr<Segment>>> Log::create_segment(Offset ba
                            co_await fs_.open(path, {.create = true, .exclusive = true}));
     absl::Status status = co_await file->allocate(0, preallocation_bytes(0));
     if (status.ok()) {
-        status = fs_.sync_dir(dir_);
+        status = co_await fs_.sync_dir(dir_);
     }
     if (!status.ok()) {
         (void)co_await file->close();
@@ -318,17 +318,21 @@ io::Task<absl::Status> Log::replay_producers(Offset from) {
     co_return absl::OkStatus();
 }
 
-// Best effort: a snapshot that cannot be written only makes the next recovery replay more.
-io::Task<void> Log::write_producer_snapshot() {
+std::optional<Log::ProducerSnapshotFile> Log::take_producer_snapshot() const {
     if (producers_.size() == 0 && !producer_snapshot_written_) {
-        co_return;  // no idempotent producer ever wrote here: no files
+        return std::nullopt;  // no idempotent producer ever wrote here: no files
     }
-    const Offset offset = next_offset_;
+    return ProducerSnapshotFile{next_offset_,
+                                serialize_producer_snapshot(producers_, next_offset_)};
+}
+
+// Best effort: a snapshot that cannot be written only makes the next recovery replay more.
+io::Task<void> Log::write_producer_snapshot(ProducerSnapshotFile snapshot) {
+    const Offset offset = snapshot.offset;
     const std::string path = absl::StrCat(dir_, "/", producer_snapshot_name(offset));
-    absl::Status status =
-        co_await io::write_whole_file(fs_, path, serialize_producer_snapshot(producers_, offset));
+    absl::Status status = co_await io::write_whole_file(fs_, path, std::move(snapshot.bytes));
     if (status.ok()) {
-        status = fs_.sync_dir(dir_);
+        status = co_await fs_.sync_dir(dir_);
     }
     if (!status.ok()) {
         std::fprintf(stderr, "ringlog: %s: %s\n", path.c_str(),
@@ -563,25 +567,45 @@ io::Task<absl::StatusOr<AppendResult>> Log::answer_duplicate(SequenceCheck dupli
 }
 
 io::Task<absl::Status> Log::roll() {
-    co_await flush_mutex_.lock();
-    io::AsyncMutexUnlock unlock(flush_mutex_);
-    // 1. Everything in the old segment goes to stable storage, whatever the policy, so that
-    //    only the last segment can ever have a torn tail.
-    RL_CO_RETURN_IF_ERROR(co_await flush_locked(true));
-    // 2. The new segment exists before the old one is sealed; if it cannot be created (no
-    //    space), the old one simply stays active.
-    uint64_t prewritten = 0;
-    RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> next,
-                           co_await create_segment(next_offset_, prewritten));
-    std::shared_ptr<Segment> old = segments_.back();
-    old->seal(next_offset_);
-    segments_.push_back(std::move(next));
-    tail_ = std::make_unique<LogTail>(pool_, 0);
-    written_end_ = durable_end_ = 0;
-    prewritten_end_ = prewritten;
-    written_offset_ = durable_offset_ = next_offset_;
-    // 3. Cut the old segment's preallocated space off and write its indexes. If this fails
-    //    the log stays correct: recovery rebuilds missing indexes and trims the file.
+    std::shared_ptr<Segment> old;
+    {
+        co_await flush_mutex_.lock();
+        io::AsyncMutexUnlock unlock(flush_mutex_);
+        // 1. Everything in the old segment goes to stable storage, whatever the policy, so that
+        //    only the last segment can ever have a torn tail.
+        RL_CO_RETURN_IF_ERROR(co_await flush_locked(true));
+        // 2. The new segment exists before the old one is sealed; if it cannot be created (no
+        //    space), the old one simply stays active.
+        uint64_t prewritten = 0;
+        RL_CO_ASSIGN_OR_RETURN(std::shared_ptr<Segment> next,
+                               co_await create_segment(next_offset_, prewritten));
+        old = segments_.back();
+        old->seal(next_offset_);
+        segments_.push_back(std::move(next));
+        if (config_.tail_bytes_max > 0) {
+            previous_tail_ = std::move(tail_);
+            previous_segment_ = old;
+        }
+        tail_ = std::make_unique<LogTail>(pool_, 0);
+        written_end_ = durable_end_ = 0;
+        prewritten_end_ = prewritten;
+        written_offset_ = durable_offset_ = next_offset_;
+    }
+    // Appends go on into the new segment while the old one is sealed behind them: the seal is a
+    // handful of syncs, and a producer must not wait for a slow disk to finish bookkeeping that
+    // recovery could redo. The producer table is taken now, while it is exactly the table as of
+    // the new segment's base offset (nothing has been appended since the switch).
+    background_.spawn(seal(std::move(old), take_producer_snapshot()));
+    co_return absl::OkStatus();
+}
+
+io::Task<void> Log::seal(std::shared_ptr<Segment> old,
+                         std::optional<ProducerSnapshotFile> snapshot) {
+    co_await maintenance_mutex_.lock();
+    io::AsyncMutexUnlock unlock(maintenance_mutex_);
+    // 3. Cut the old segment's preallocated space off and write its indexes. If this fails, or
+    //    the broker dies first, the log stays correct: recovery rebuilds missing indexes and
+    //    trims the file.
     absl::Status status = co_await old->file().truncate(old->size_bytes());
     if (status.ok()) {
         status = co_await old->file().datasync();
@@ -594,17 +618,23 @@ io::Task<absl::Status> Log::roll() {
                      old->path().c_str(), std::string(status.message()).c_str());
     }
     // 4. The producer table as of the new segment's base offset, so that recovery replays at
-    //    most the active segment. No append runs during a roll, so the table is exactly that.
-    co_await write_producer_snapshot();
+    //    most the segments after it (without it, recovery replays from the snapshot before).
+    if (snapshot) {
+        co_await write_producer_snapshot(std::move(*snapshot));
+    }
     // 5. Size retention at once, not only on the shard's periodic check: a log appended to
     //    without pause stays within retention.bytes, and the segment it drops becomes the
-    //    spare file of the next roll. (Time retention waits for the periodic check, as Kafka's.)
+    //    spare file of a later roll. (Time retention waits for the periodic check, as Kafka's.)
     status = co_await remove_retained(/*by_time=*/false);
     if (!status.ok()) {
         std::fprintf(stderr, "ringlog: retention of %s: %s\n", dir_.c_str(),
                      std::string(status.message()).c_str());
     }
-    co_return absl::OkStatus();
+}
+
+io::Task<void> Log::wait_sealed() {
+    co_await maintenance_mutex_.lock();
+    maintenance_mutex_.unlock();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,6 +672,14 @@ io::Task<void> Log::run_flusher() {
             // Keep the data and try again on the next tick rather than spin on a failing disk.
             (void)co_await work_.wait_for(interval);
         }
+    }
+}
+
+void Log::release_written_tail(uint64_t end) {
+    // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
+    if (end > config_.tail_bytes_max) {
+        tail_->release_before(std::min(align_down(written_end_), end - config_.tail_bytes_max));
+        previous_tail_.reset();  // the new tail alone holds tail_bytes_max now
     }
 }
 
@@ -686,11 +724,7 @@ io::Task<absl::Status> Log::flush_locked(bool sync) {
             written_end_ = end;
             written_offset_ = end_offset;
             prewritten_end_ = std::max(prewritten_end_, align_up(end));
-            // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
-            if (end > config_.tail_bytes_max) {
-                tail_->release_before(
-                    std::min(align_down(written_end_), end - config_.tail_bytes_max));
-            }
+            release_written_tail(end);
         }
         const absl::Status failed = !sync_status.ok() ? sync_status : write_status;
         if (!failed.ok()) {
@@ -779,10 +813,7 @@ io::Task<absl::Status> Log::flush_once_locked(bool sync) {
         durable_offset_ = end_offset;
         watermark_moved_.notify_all();
     }
-    // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
-    if (end > config_.tail_bytes_max) {
-        tail_->release_before(std::min(align_down(written_end_), end - config_.tail_bytes_max));
-    }
+    release_written_tail(end);
     flushed_.notify_all();
     co_return absl::OkStatus();
 }
@@ -929,9 +960,10 @@ public:
 
     io::Task<absl::Status> copy(uint64_t position, std::span<std::byte> out) {
         while (!out.empty()) {
-            const uint64_t memory = memory_start();
+            const LogTail* memory_tail = tail();
+            const uint64_t memory = memory_tail ? memory_tail->first_position() : UINT64_MAX;
             if (position >= memory) {
-                log_.tail_->copy_out(position, out);
+                memory_tail->copy_out(position, out);
                 co_return absl::OkStatus();
             }
             const uint64_t count = std::min<uint64_t>(out.size(), memory - position);
@@ -947,9 +979,10 @@ public:
     io::Task<absl::Status> views(uint64_t position, uint64_t length,
                                  std::vector<io::BufferView>& views) {
         while (length > 0) {
-            const uint64_t memory = memory_start();
+            const LogTail* memory_tail = tail();
+            const uint64_t memory = memory_tail ? memory_tail->first_position() : UINT64_MAX;
             if (position >= memory) {
-                log_.tail_->append_views(position, length, views);
+                memory_tail->append_views(position, length, views);
                 co_return absl::OkStatus();
             }
             const uint64_t count = std::min<uint64_t>(length, memory - position);
@@ -964,7 +997,17 @@ public:
 private:
     bool in_tail() const { return !segment_->sealed() && log_.segments_.back() == segment_; }
 
-    uint64_t memory_start() const { return in_tail() ? log_.tail_->first_position() : UINT64_MAX; }
+    // The memory holding the end of this segment, if any does: the active tail, or the tail
+    // the last roll kept of the segment it sealed.
+    const LogTail* tail() const {
+        if (in_tail()) {
+            return log_.tail_.get();
+        }
+        const bool previous = log_.previous_tail_ != nullptr
+                              && !log_.previous_segment_.owner_before(segment_)
+                              && !segment_.owner_before(log_.previous_segment_);
+        return previous ? log_.previous_tail_.get() : nullptr;
+    }
 
     io::Task<absl::Status> load(uint64_t position, uint64_t count, uint64_t memory) {
         window_.set_limit(std::min(memory, in_tail() ? memory : segment_->size_bytes()));
@@ -1109,6 +1152,8 @@ std::vector<Offset> Log::segment_base_offsets() const {
 }
 
 io::Task<absl::Status> Log::enforce_retention() {
+    co_await maintenance_mutex_.lock();
+    io::AsyncMutexUnlock unlock(maintenance_mutex_);
     co_return co_await remove_retained(/*by_time=*/true);
 }
 
@@ -1144,7 +1189,7 @@ io::Task<absl::Status> Log::remove_retained(bool by_time) {
     }
     if (removed) {
         producers_.forget_before(log_start_offset());
-        RL_CO_RETURN_IF_ERROR(fs_.sync_dir(dir_));
+        RL_CO_RETURN_IF_ERROR(co_await fs_.sync_dir(dir_));
     }
     co_return absl::OkStatus();
 }
@@ -1180,15 +1225,19 @@ io::Task<absl::Status> Log::replace_segment(std::shared_ptr<Segment> old,
     RL_ASSERT(cleaned->sealed());
     RL_ASSERT(cleaned->base_offset() == old->base_offset());
     RL_ASSERT(cleaned->next_offset() == old->next_offset());
+    co_await maintenance_mutex_.lock();
+    io::AsyncMutexUnlock unlock(maintenance_mutex_);
     const std::string cleaned_path = old->cleaned_path();
-    auto it = std::find(segments_.begin(), segments_.end() - 1, old);
-    if (it == segments_.end() - 1) {
+    const auto in_log = [&] {
+        return std::find(segments_.begin(), segments_.end() - 1, old) != segments_.end() - 1;
+    };
+    if (!in_log()) {
         (void)co_await cleaned->file().close();
         (void)fs_.remove(cleaned_path);
         co_return absl::NotFoundError(absl::StrCat(old->path(), " left the log while cleaned"));
     }
-    // Nothing below suspends until the list holds the new segment, so no read or append sees
-    // the names and the list disagree.
+    // Retention cannot take `old` meanwhile (it holds the maintenance mutex too), and reads and
+    // appends go through open files, not names, so they are not disturbed by the renames.
     // 1. The old indexes go first, durably: an index of one version must never be read as
     //    describing the other (its positions would land inside batches). Without them,
     //    recovery rebuilds the indexes of whichever file holds the name.
@@ -1198,13 +1247,13 @@ io::Task<absl::Status> Log::replace_segment(std::shared_ptr<Segment> old,
             co_return status;
         }
     }
-    absl::Status status = fs_.sync_dir(dir_);
+    absl::Status status = co_await fs_.sync_dir(dir_);
     // 2. The atomic step: rename(2) replaces the name, so it holds the old file or the new.
     if (status.ok()) {
         status = fs_.rename(cleaned_path, old->path());
     }
     if (status.ok()) {
-        status = fs_.sync_dir(dir_);
+        status = co_await fs_.sync_dir(dir_);
     }
     if (!status.ok()) {
         (void)co_await cleaned->file().close();
@@ -1212,13 +1261,16 @@ io::Task<absl::Status> Log::replace_segment(std::shared_ptr<Segment> old,
         co_return absl::Status(status.code(),
                                absl::StrCat("replace ", old->path(), ": ", status.message()));
     }
-    // 3. Readers holding `old` keep its file open (unlinked now) and finish on it.
-    *it = std::move(cleaned);
+    // 3. Readers holding `old` keep its file open (unlinked now) and finish on it. A roll may
+    //    have grown the list while the folder synced, so `old` is looked up again.
+    const auto it = std::find(segments_.begin(), segments_.end() - 1, old);
+    RL_ASSERT(it != segments_.end() - 1, "only retention removes segments, and it waited");
+    *it = cleaned;
     // 4. Like a roll: if this fails, recovery rebuilds the indexes from the segment.
-    status = co_await (*it)->write_indexes(fs_);
+    status = co_await cleaned->write_indexes(fs_);
     if (!status.ok()) {
         std::fprintf(stderr, "ringlog: indexes of cleaned %s: %s (recovery will rebuild them)\n",
-                     (*it)->path().c_str(), std::string(status.message()).c_str());
+                     cleaned->path().c_str(), std::string(status.message()).c_str());
     }
     co_return absl::OkStatus();
 }
@@ -1236,6 +1288,7 @@ io::Task<absl::Status> Log::close() {
         io::AsyncMutexUnlock unlock(flush_mutex_);
         status = co_await flush_locked(true);
     }
+    co_await background_.wait_idle();  // the seal of a roll that was under way
     for (const auto& segment : segments_) {
         absl::Status closed = co_await segment->file().close();
         if (status.ok()) {
@@ -1249,7 +1302,9 @@ io::Task<absl::Status> Log::close() {
     spares_.clear();
     if (status.ok()) {
         // Everything is durable and closed cleanly: the next open replays nothing.
-        co_await write_producer_snapshot();
+        if (std::optional<ProducerSnapshotFile> snapshot = take_producer_snapshot()) {
+            co_await write_producer_snapshot(std::move(*snapshot));
+        }
     }
     closed_ = true;
     flushed_.notify_all();

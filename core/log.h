@@ -143,6 +143,10 @@ public:
     // use it to measure appends, not the preparation of the file).
     [[nodiscard]] io::Task<absl::Status> wait_prewritten();
 
+    // Waits until the seals of the rolls so far are done (their indexes and snapshot written,
+    // size retention applied): a roll returns once the new segment takes appends.
+    [[nodiscard]] io::Task<void> wait_sealed();
+
     // Stops the background flusher, syncs, and closes every file. The log is unusable after.
     [[nodiscard]] io::Task<absl::Status> close();
 
@@ -209,7 +213,16 @@ private:
     io::Task<absl::Status> remove_retained(bool by_time);
     io::Task<absl::Status> recover_producers(const std::vector<std::string>& names);
     io::Task<absl::Status> replay_producers(Offset from);
-    io::Task<void> write_producer_snapshot();
+
+    // The producer table as of the log end, serialized: taken where no append can interleave,
+    // written later. nullopt when no idempotent producer ever wrote to this log.
+    struct ProducerSnapshotFile {
+        Offset offset;
+        std::vector<std::byte> bytes;
+    };
+
+    std::optional<ProducerSnapshotFile> take_producer_snapshot() const;
+    io::Task<void> write_producer_snapshot(ProducerSnapshotFile snapshot);
 
     SequenceCheck check_sequences(std::span<const std::byte> batches) const;
     io::Task<absl::StatusOr<AppendResult>> answer_duplicate(SequenceCheck duplicate,
@@ -219,11 +232,16 @@ private:
     [[nodiscard]] absl::Status store(std::span<const std::byte> batches, AppendResult& result);
     bool needs_roll(size_t incoming_bytes) const;
     io::Task<absl::Status> roll();
+    // The part of a roll appends need not wait for: trims the old segment's file, writes its
+    // indexes and the producer snapshot, applies size retention.
+    io::Task<void> seal(std::shared_ptr<Segment> old, std::optional<ProducerSnapshotFile> snapshot);
 
     // The background flusher: writes and syncs the tail as the policy asks, zero-fills ahead
     // of the appender when idle.
     io::Task<void> run_flusher();
     io::Task<absl::Status> flush_locked(bool sync);
+    // After a write up to `end`: drops the tail's memory beyond tail_bytes_max of written data.
+    void release_written_tail(uint64_t end);
     io::Task<absl::Status> flush_once_locked(bool sync);
     io::Task<void> sync_active(absl::Status& status);
     io::Task<void> write_dirty(uint64_t from, absl::Status& status);
@@ -249,6 +267,12 @@ private:
 
     std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; back() is active
     std::unique_ptr<LogTail> tail_;                   // the active segment's memory
+    // The last tail_bytes_max of the segment sealed by the last roll, kept for the readers a
+    // little behind the end (a consumer mid-fetch at the roll), so they are not sent to the
+    // disk; dropped once the new tail holds that much. Identity through the weak pointer (a
+    // cleaned copy of the segment is another segment) without counting as a reader of it.
+    std::unique_ptr<LogTail> previous_tail_;
+    std::weak_ptr<Segment> previous_segment_;
 
     Offset next_offset_;           // log end offset
     Offset durable_offset_;        // everything below is on stable storage
@@ -266,8 +290,11 @@ private:
     absl::Status last_flush_error_;
 
     io::AsyncMutex flush_mutex_;  // one writer of the active segment file at a time
-    io::Notify work_;             // wakes the flusher
-    io::Notify flushed_;          // a flush or prewrite step finished (or failed)
+    // One change at a time to the sealed segments' files and names: a seal, retention, a
+    // compacted segment's swap. FIFO, so seals happen in roll order.
+    io::AsyncMutex maintenance_mutex_;
+    io::Notify work_;     // wakes the flusher
+    io::Notify flushed_;  // a flush or prewrite step finished (or failed)
     io::Notify roll_done_;
     io::Notify watermark_moved_;
     io::TaskGroup background_;

@@ -56,7 +56,7 @@ io::Task<absl::Status> ProducerIds::reserve_block() {
     const std::string temporary = path() + ".tmp";
     RL_CO_RETURN_IF_ERROR(co_await io::write_whole_file(fs_, temporary, std::move(bytes)));
     RL_CO_RETURN_IF_ERROR(fs_.rename(temporary, path()));
-    RL_CO_RETURN_IF_ERROR(fs_.sync_dir(data_dir_));
+    RL_CO_RETURN_IF_ERROR(co_await fs_.sync_dir(data_dir_));
     block_end_ = end;
     co_return absl::OkStatus();
 }

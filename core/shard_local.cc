@@ -96,7 +96,7 @@ io::Task<absl::Status> ShardLocal::close_topic(std::string topic, bool remove_da
         }
     }
     if (remove_data) {
-        RL_CO_RETURN_IF_ERROR(fs_.sync_dir(data_dir_));
+        RL_CO_RETURN_IF_ERROR(co_await fs_.sync_dir(data_dir_));
     }
     co_return result;
 }

@@ -163,16 +163,15 @@ io::Task<absl::Status> TopicStore::save(const TopicInfo& topic) {
     // Write aside, sync, then rename: a crash leaves the old file or the new one, whole.
     RL_CO_RETURN_IF_ERROR(co_await io::write_whole_file(fs_, temporary, std::move(bytes)));
     RL_CO_RETURN_IF_ERROR(fs_.rename(temporary, final_path));
-    co_return fs_.sync_dir(topics_dir());
+    co_return co_await fs_.sync_dir(topics_dir());
 }
 
-absl::Status TopicStore::remove(std::string_view name) {
-    const std::string path =
-        absl::StrCat(topics_dir(), "/", base::to_absl(name), base::to_absl(topic_suffix));
+io::Task<absl::Status> TopicStore::remove(std::string name) {
+    const std::string path = absl::StrCat(topics_dir(), "/", name, base::to_absl(topic_suffix));
     if (fs_.exists(path)) {
-        RL_RETURN_IF_ERROR(fs_.remove(path));
+        RL_CO_RETURN_IF_ERROR(fs_.remove(path));
     }
-    return fs_.sync_dir(topics_dir());
+    co_return co_await fs_.sync_dir(topics_dir());
 }
 
 }  // namespace ringlog::core

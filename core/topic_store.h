@@ -40,7 +40,7 @@ public:
 
     [[nodiscard]] io::Task<absl::Status> save(const TopicInfo& topic);
 
-    [[nodiscard]] absl::Status remove(std::string_view name);
+    [[nodiscard]] io::Task<absl::Status> remove(std::string name);
 
 private:
     std::string topics_dir() const { return data_dir_ + "/topics"; }

@@ -90,8 +90,9 @@ public:
 
     [[nodiscard]] virtual absl::Status rename(const std::string& from, const std::string& to) = 0;
 
-    // Makes the folder's entries (created, removed, renamed files) durable.
-    [[nodiscard]] virtual absl::Status sync_dir(const std::string& path) = 0;
+    // Makes the folder's entries (created, removed, renamed files) durable. A Task because it
+    // waits for the disk: a shard must not stop serving while a folder's fsync runs.
+    [[nodiscard]] virtual Task<absl::Status> sync_dir(std::string path) = 0;
 
     [[nodiscard]] virtual bool exists(const std::string& path) = 0;
 };

@@ -704,17 +704,20 @@ absl::Status SimFileSystem::rename(const std::string& from, const std::string& t
     return absl::OkStatus();
 }
 
-absl::Status SimFileSystem::sync_dir(const std::string& path) {
+Task<absl::Status> SimFileSystem::sync_dir(std::string path) {
+    if (yield_) {
+        co_await yield_();
+    }
     const std::string target = canonical(path);
     const auto directory = directories_.find(target);
     if (directory == directories_.end()) {
-        return errno_to_status(find(target) != nullptr ? ENOTDIR : ENOENT,
-                               absl::StrCat("sync directory ", path));
+        co_return errno_to_status(find(target) != nullptr ? ENOTDIR : ENOENT,
+                                  absl::StrCat("sync directory ", path));
     }
     directory->second.durable = directory->second.live;
     ++stats_.dir_syncs;
     collect_garbage();
-    return absl::OkStatus();
+    co_return absl::OkStatus();
 }
 
 bool SimFileSystem::exists(const std::string& path) {

@@ -141,7 +141,7 @@ public:
     [[nodiscard]] absl::Status remove(const std::string& path) override;
     [[nodiscard]] absl::Status remove_all(const std::string& path) override;
     [[nodiscard]] absl::Status rename(const std::string& from, const std::string& to) override;
-    [[nodiscard]] absl::Status sync_dir(const std::string& path) override;
+    [[nodiscard]] Task<absl::Status> sync_dir(std::string path) override;
     [[nodiscard]] bool exists(const std::string& path) override;
 
 private:

@@ -136,9 +136,9 @@ public:
         return sim_.rename(from, to);
     }
 
-    absl::Status sync_dir(const std::string& path) override {
-        RL_RETURN_IF_ERROR(step());
-        return sim_.sync_dir(path);
+    io::Task<absl::Status> sync_dir(std::string path) override {
+        RL_CO_RETURN_IF_ERROR(step());
+        co_return co_await sim_.sync_dir(std::move(path));
     }
 
     bool exists(const std::string& path) override { return !crashed_ && sim_.exists(path); }

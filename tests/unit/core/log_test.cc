@@ -9,6 +9,7 @@
 
 #include "core/segment_names.h"
 #include "io/sim_file_system.h"
+#include "tests/support/gated_file_system.h"
 #include "tests/support/log_test_util.h"
 
 namespace ringlog::core {
@@ -173,6 +174,119 @@ TEST_F(LogTest, RollsSegmentsByAge) {
     append(*log, make_batch(3, 1, 10));
     EXPECT_EQ(log->segment_count(), 2u);
     EXPECT_EQ(log->segment_base_offsets()[1], Offset(2));
+    close(*log);
+}
+
+// A roll returns once the new segment takes appends; sealing the old one (its trim, indexes,
+// producer snapshot, retention) follows behind. Here the seal is held where it opens the old
+// segment's index file, as a slow disk would hold it: acknowledged appends go on meanwhile.
+TEST_F(LogTest, AppendsGoOnWhileTheOldSegmentIsSealed) {
+    testing::GatedFileSystem gated(fs_, [](const std::string& path) {
+        return path.ends_with(".index") || path.ends_with(".timeindex");
+    });
+    auto opened = reactor_->block_on(Log::open(gated, "/data/t-0", small_config(), clock_));
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    std::unique_ptr<Log> log = *std::move(opened);
+    std::vector<std::vector<std::byte>> batches;
+    while (log->segment_count() < 2) {
+        ASSERT_LT(batches.size(), 100u) << "the log never rolled";
+        batches.push_back(make_batch(static_cast<int>(batches.size()), 10, 1000));
+        append(*log, batches.back());
+    }
+    ASSERT_EQ(gated.waiting(), 1);  // the seal, at the old segment's offset index
+    for (int i = 0; i < 10; ++i) {
+        batches.push_back(make_batch(static_cast<int>(batches.size()), 10, 1000));
+        append(*log, batches.back());  // durable (`always`) while the seal waits
+    }
+    EXPECT_EQ(gated.waiting(), 1);
+    EXPECT_EQ(log->high_watermark(), Offset(static_cast<int64_t>(batches.size()) * 10));
+    const std::string old_index =
+        segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index);
+    EXPECT_FALSE(fs_.exists(old_index));
+    const auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].as_produced, batches[i]);
+    }
+
+    gated.release();
+    reactor_->block_on(log->wait_sealed());
+    EXPECT_TRUE(fs_.exists(old_index));
+    EXPECT_TRUE(fs_.exists(segment_path("/data/t-0", Offset(0), SegmentFileKind::time_index)));
+    close(*log);
+}
+
+// Power lost while a seal waits: the old segment was synced before the switch, so recovery
+// finds every acknowledged batch of both segments and rebuilds the indexes the seal never
+// wrote.
+TEST_F(LogTest, PowerLossDuringASealLosesNothingAcknowledged) {
+    testing::GatedFileSystem gated(fs_, [](const std::string& path) {
+        return path.ends_with(".index") || path.ends_with(".timeindex");
+    });
+    std::vector<std::vector<std::byte>> batches;
+    {
+        auto opened = reactor_->block_on(Log::open(gated, "/data/t-0", small_config(), clock_));
+        ASSERT_TRUE(opened.ok()) << opened.status();
+        std::unique_ptr<Log> log = *std::move(opened);
+        for (int after_roll = 0; after_roll < 5;) {
+            ASSERT_LT(batches.size(), 100u) << "the log never rolled";
+            after_roll += log->segment_count() > 1 ? 1 : 0;
+            batches.push_back(make_batch(static_cast<int>(batches.size()), 10, 1000));
+            append(*log, batches.back());
+        }
+        ASSERT_EQ(gated.waiting(), 1);
+        fs_.crash(io::CrashMode::tear_unsynced);
+        gated.release();
+        (void)reactor_->block_on(log->close());  // fails after the crash: the files are dead
+    }
+    auto log = open(small_config());
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->segment_count(), 2u);
+    EXPECT_EQ(log->log_end_offset(), Offset(static_cast<int64_t>(batches.size()) * 10));
+    const auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].as_produced, batches[i]);
+    }
+    EXPECT_TRUE(fs_.exists(segment_path("/data/t-0", Offset(0), SegmentFileKind::offset_index)));
+    close(*log);
+}
+
+// A consumer a little behind the end when the log rolls reads the sealed segment from the
+// memory it was written from, as it read it before the roll; only the segment before that one
+// is read from the disk.
+TEST_F(LogTest, TheSegmentSealedByTheLastRollIsReadFromMemory) {
+    LogConfig config = small_config();
+    config.tail_bytes_max = 1024 * 1024;  // more than a segment: the whole tail stays
+    auto log = open(config);
+    std::vector<std::vector<std::byte>> batches;
+    const auto append_until_segments = [&](size_t count) {
+        while (log->segment_count() < count) {
+            ASSERT_LT(batches.size(), 200u) << "the log never rolled";
+            batches.push_back(make_batch(static_cast<int>(batches.size()), 10, 1000));
+            append(*log, batches.back());
+        }
+    };
+    append_until_segments(2);
+    const Offset second_base = log->segment_base_offsets()[1];
+    uint64_t read_before = fs_.stats().bytes_read;
+    auto stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    EXPECT_EQ(fs_.stats().bytes_read, read_before);  // the sealed segment, from memory
+
+    append_until_segments(3);
+    read_before = fs_.stats().bytes_read;
+    stored = read_all(*log, second_base);
+    ASSERT_FALSE(stored.empty());
+    EXPECT_EQ(stored.front().base_offset, second_base.value());
+    EXPECT_EQ(fs_.stats().bytes_read, read_before);  // the segment the last roll sealed
+
+    stored = read_all(*log, Offset(0));
+    ASSERT_EQ(stored.size(), batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(stored[i].as_produced, batches[i]);
+    }
+    EXPECT_GT(fs_.stats().bytes_read, read_before);  // the first segment, from the disk
     close(*log);
 }
 

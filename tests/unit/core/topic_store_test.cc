@@ -74,7 +74,7 @@ TEST_F(TopicStoreTest, SavedTopicsLoadBackAndRemovedOnesDoNot) {
     EXPECT_EQ((*loaded)[1].name, "payments");
     EXPECT_EQ((*loaded)[1].partitions, 2);
 
-    ASSERT_TRUE(store_.remove("orders").ok());
+    ASSERT_TRUE(reactor_->block_on(store_.remove("orders")).ok());
     loaded = reactor_->block_on(store_.load());
     ASSERT_TRUE(loaded.ok());
     ASSERT_EQ(loaded->size(), 1u);
