@@ -1,5 +1,4 @@
-// shard_for's fixed hash and the thread-local current shard. The hash is part of the on-disk
-// layout (which shard's directory holds a partition): change it and existing data moves.
+// shard_for's placement and the thread-local current shard.
 #include "core/shard.h"
 
 namespace ringlog::core {
@@ -31,9 +30,11 @@ uint64_t fmix64(uint64_t hash) {
 
 ShardId shard_for(std::string_view topic, int32_t partition, int shard_count) {
     RL_ASSERT(shard_count > 0);
-    const uint64_t partition_bits = static_cast<uint64_t>(static_cast<uint32_t>(partition));
-    const uint64_t hash = fmix64(fnv1a_64(topic) ^ (partition_bits * 0x9e3779b97f4a7c15ULL));
-    return ShardId(static_cast<uint32_t>(hash % static_cast<uint64_t>(shard_count)));
+    const uint64_t shards = static_cast<uint64_t>(shard_count);
+    const uint64_t start = fmix64(fnv1a_64(topic)) % shards;
+    // A negative index (a bad request, answered with an error by its owner) still maps.
+    const uint64_t index = static_cast<uint32_t>(partition);
+    return ShardId(static_cast<uint32_t>((start + index) % shards));
 }
 
 }  // namespace ringlog::core

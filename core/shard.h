@@ -23,12 +23,16 @@ namespace ringlog::core {
 
 using ShardId = base::StrongInt<struct ShardIdTag, uint32_t>;
 
-// The shard that owns partition `partition` of `topic` among `shard_count` shards. It decides
-// which directory a partition's log lives under, so it must never change between versions:
-//   h = FNV-1a 64 of the topic's bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3)
-//   h = murmur3 fmix64(h ^ (uint64(uint32(partition)) * 0x9e3779b97f4a7c15))
-//   shard = h % shard_count
-// The multiply-and-mix spreads consecutive partitions of one topic evenly over the shards.
+// The shard that owns partition `partition` of `topic` among `shard_count` shards: a topic's
+// partitions go round the shards in order, from a first shard its name picks,
+//   start = murmur3 fmix64(FNV-1a 64 of the topic's bytes) % shard_count
+//   shard = (start + partition) % shard_count
+// so each shard owns floor(n / shard_count) or ceil(n / shard_count) of a topic's n
+// partitions, and the topics' first partitions spread over the shards. (A hash per partition
+// spread them only on average: 8 partitions on 2 shards could be 6 and 2, and the shard with 6
+// carried three times the other's load.) Partition folders do not name their shard, so a
+// broker restarted with other shards (or another version of this) just opens them elsewhere.
+// Clients that route by shard (ringlog bench, the datagram client) compute the same.
 // tests/unit/core/shard_test.cc pins golden values.
 ShardId shard_for(std::string_view topic, int32_t partition, int shard_count);
 

