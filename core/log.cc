@@ -440,15 +440,21 @@ absl::Status Log::store(std::span<const std::byte> batches, AppendResult& result
 io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> batches,
                                                    AppendWait wait) {
     RL_CO_RETURN_IF_ERROR(validate(batches));
+    std::optional<std::chrono::steady_clock::time_point> stalled_since;
     while (true) {
         if (closing_ || closed_) {
             co_return absl::FailedPreconditionError(absl::StrCat("log ", dir_, " is closed"));
+        }
+        const bool behind = dirty_bytes() >= config_.dirty_bytes_max;
+        const bool roll_first = !rolling_ && !behind && needs_roll(batches.size());
+        if ((rolling_ || behind || roll_first) && !stalled_since) {
+            stalled_since = std::chrono::steady_clock::now();
         }
         if (rolling_) {
             co_await roll_done_.wait();
             continue;
         }
-        if (dirty_bytes() >= config_.dirty_bytes_max) {
+        if (behind) {
             // Back-pressure: the disk is behind. Wait for the flusher rather than grow memory;
             // if it is failing, refuse the append instead of queueing more.
             if (!last_flush_error_.ok()) {
@@ -459,7 +465,7 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
             co_await flushed_.wait();
             continue;
         }
-        if (needs_roll(batches.size())) {
+        if (roll_first) {
             rolling_ = true;
             absl::Status status = co_await roll();
             rolling_ = false;
@@ -468,6 +474,12 @@ io::Task<absl::StatusOr<AppendResult>> Log::append(std::span<const std::byte> ba
             continue;
         }
         break;
+    }
+    if (stalled_since) {
+        stats_.append_stall.record(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - *stalled_since)
+                                      .count()));
     }
 
     // From here to the store nothing suspends: the producer table judges the batches in the

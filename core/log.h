@@ -83,6 +83,9 @@ struct LogStats {
     uint64_t recycled_segments = 0;          // new segments made from spare files (already written)
     uint64_t recovered_truncated_bytes = 0;  // torn tail bytes cut off by open()
     metrics::LatencyBuckets sync_latency;    // each fdatasync or RWF_DSYNC write
+    // Appends that had to wait before they could be stored (the disk behind by dirty_bytes_max,
+    // or a roll switching segments), and how long: the broker's own share of a produce stall.
+    metrics::LatencyBuckets append_stall;
     uint64_t duplicates = 0;                 // idempotent retries answered without storing
     uint64_t producer_batches_replayed = 0;  // batch headers open() replayed into the table
 };

@@ -101,6 +101,10 @@ SampleSet collect_shard(const ShardLocal& local) {
         add_histogram(set, "ringlog_log_sync_latency_seconds",
                       "Duration of each sync of the active segment.", labels,
                       log.stats().sync_latency);
+        add_histogram(set, "ringlog_log_append_stall_seconds",
+                      "Appends that waited before they were stored (the disk behind, or a "
+                      "segment roll), by how long.",
+                      labels, log.stats().append_stall);
     });
     return set;
 }

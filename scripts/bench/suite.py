@@ -115,6 +115,19 @@ class Broker:
         self.log_file.close()
 
 
+def io_stall_microseconds():
+    """Kernel PSI: microseconds some task waited for I/O since boot (None without PSI). On a VM
+    whose disk is shared with other machines it says how much of a run the disk was contended."""
+    try:
+        with open("/proc/pressure/io") as f:
+            for line in f:
+                if line.startswith("some "):
+                    return int(line.split("total=")[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
 def children_cpu_seconds():
     import resource
 
@@ -433,6 +446,7 @@ def main():
     args = parser.parse_args()
     suite = Suite(args)
     started = time.monotonic()
+    io_stall_start = io_stall_microseconds()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     log("probing the machine's limits")
@@ -522,10 +536,18 @@ def main():
             shutil.rmtree(memory_root, ignore_errors=True)
 
     # --- The report ----------------------------------------------------------------------------
+    io_stall_end = io_stall_microseconds()
+    io_stall_share = None
+    if io_stall_start is not None and io_stall_end is not None:
+        io_stall_share = (io_stall_end - io_stall_start) / 1e6 / (time.monotonic() - started)
     lines = ["# ringlog benchmark report", "",
-             "%s, `scripts/bench.sh`, %.0f s in all. Machine: %d CPUs, `%s`, load average at the end %s." % (
+             "%s, `scripts/bench.sh`, %.0f s in all. Machine: %d CPUs, `%s`, load average at the end %s%s." % (
                  when, time.monotonic() - started, os.cpu_count(), os.uname().release,
-                 " ".join("%.1f" % l for l in os.getloadavg())), "",
+                 " ".join("%.1f" % l for l in os.getloadavg()),
+                 "" if io_stall_share is None else
+                 "; some task waited for I/O during %.0f %% of the run (PSI io `some`: the broker's own "
+                 "writes count too, so compare it between runs of the same suite)" % (
+                     100 * io_stall_share)), "",
              "## The machine's limits (measured in this run by `ringlog probe`)", "",
              "| limit | value |", "|---|---|",
              "| O_DIRECT sequential write, 1 MiB, io_uring qd4 (median of passes %s) | **%s MB/s** |" % (
@@ -723,7 +745,7 @@ def main():
     with open(os.path.join(suite.out, "report.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     summary = {
-        "when": when, "probe": probe,
+        "when": when, "probe": probe, "io_stall_share": io_stall_share,
         "produce": {"acks=%s/%d" % k: v for k, v in produce.items()},
         "librdkafka": rdkafka, "librdkafka_c": rdkafka_c, "consume": consume, "e2e": e2e, "e2e_tenth": e2e_low, "e2e_durability_none": e2e_none,
         "e2e_durability_none_tmpfs": e2e_memory,

@@ -88,6 +88,8 @@ def case_metrics(ctx):
     check(total(after, "ringlog_log_syncs_total", topic=topic) > 0, "acks=all produce synced")
     check(len([1 for n, l, v in after if n == "ringlog_log_recycled_segments_total" and l.get("topic") == topic]) == 4,
           "each partition reports its recycled segments")
+    check(len([1 for n, l, v in after if n == "ringlog_log_append_stall_seconds_count" and l.get("topic") == topic]) == 4,
+          "each partition reports its append stalls")
     # Histograms: the +Inf bucket equals the count, and buckets never decrease.
     for name, labels, value in after:
         if name == "ringlog_request_latency_seconds_count":

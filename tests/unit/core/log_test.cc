@@ -290,6 +290,33 @@ TEST_F(LogTest, TheSegmentSealedByTheLastRollIsReadFromMemory) {
     close(*log);
 }
 
+// An append that has to wait before it is stored (for a roll, or for the disk to catch up)
+// is counted with its wait; one that does not is not.
+TEST_F(LogTest, AppendsThatWaitAreCountedAsStalls) {
+    {
+        auto log = open(small_config());
+        append(*log, make_batch(0, 10, 1000));
+        EXPECT_EQ(log->stats().append_stall.count(), 0u);
+        int appends = 1;
+        while (log->segment_count() < 2) {
+            ASSERT_LT(appends, 100) << "the log never rolled";
+            append(*log, make_batch(appends++, 10, 1000));
+        }
+        EXPECT_EQ(log->stats().append_stall.count(), 1u);  // the one that rolled
+        close(*log);
+    }
+    LogConfig config = small_config();
+    config.durability = Durability::none;
+    config.dirty_bytes_max = 4096;  // every append after the first finds the disk behind
+    auto log = reactor_->block_on(Log::open(fs_, "/data/t-1", config, clock_));
+    ASSERT_TRUE(log.ok()) << log.status();
+    append(**log, make_batch(0, 10, 1000));
+    EXPECT_EQ((*log)->stats().append_stall.count(), 0u);
+    append(**log, make_batch(1, 10, 1000));
+    EXPECT_EQ((*log)->stats().append_stall.count(), 1u);
+    close(**log);
+}
+
 TEST_F(LogTest, RetentionDeletesOldestSegmentsBySize) {
     LogConfig config = small_config();
     config.retention_bytes = 512 * 1024;
