@@ -617,13 +617,17 @@ io::Task<void> Log::seal(std::shared_ptr<Segment> old,
     io::AsyncMutexUnlock unlock(maintenance_mutex_);
     // 3. Cut the old segment's preallocated space off and write its indexes. If this fails, or
     //    the broker dies first, the log stays correct: recovery rebuilds missing indexes and
-    //    trims the file.
-    absl::Status status = co_await old->file().truncate(old->size_bytes());
-    if (status.ok()) {
-        status = co_await old->file().datasync();
-    }
-    if (status.ok()) {
-        status = co_await old->write_indexes(fs_);
+    //    trims the file. A segment that retention removed while this seal waited for an
+    //    earlier one gets no indexes: they would be files of a segment that no longer exists.
+    absl::Status status;
+    if (std::find(segments_.begin(), segments_.end(), old) != segments_.end()) {
+        status = co_await old->file().truncate(old->size_bytes());
+        if (status.ok()) {
+            status = co_await old->file().datasync();
+        }
+        if (status.ok()) {
+            status = co_await old->write_indexes(fs_);
+        }
     }
     if (!status.ok()) {
         std::fprintf(stderr, "ringlog: sealing %s: %s (recovery will repair it)\n",

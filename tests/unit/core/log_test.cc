@@ -252,6 +252,36 @@ TEST_F(LogTest, PowerLossDuringASealLosesNothingAcknowledged) {
     close(*log);
 }
 
+// Seals run in roll order, and retention runs inside them: a segment that retention removed
+// while its own seal waited behind an earlier one is not given index files afterwards.
+TEST_F(LogTest, ASegmentRetentionRemovedBeforeItsSealGetsNoIndexes) {
+    testing::GatedFileSystem gated(fs_, [](const std::string& path) {
+        return path.ends_with(".index") || path.ends_with(".timeindex");
+    });
+    LogConfig config = small_config();
+    config.retention_bytes = 1;  // everything but the active segment goes
+    auto opened = reactor_->block_on(Log::open(gated, "/data/t-0", config, clock_));
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    std::unique_ptr<Log> log = *std::move(opened);
+    for (int i = 0; log->segment_count() < 3; ++i) {
+        ASSERT_LT(i, 200) << "the log never rolled twice";
+        append(*log, make_batch(i, 10, 1000));
+    }
+    ASSERT_EQ(gated.waiting(), 1);  // the first seal holds the second one behind it
+    const std::vector<Offset> bases = log->segment_base_offsets();
+    gated.release();
+    reactor_->block_on(log->wait_sealed());
+    EXPECT_EQ(log->segment_count(), 1u);
+    for (const Offset base : {bases[0], bases[1]}) {
+        EXPECT_FALSE(fs_.exists(segment_path("/data/t-0", base, SegmentFileKind::log)));
+        EXPECT_FALSE(fs_.exists(segment_path("/data/t-0", base, SegmentFileKind::offset_index)))
+            << base.value();
+        EXPECT_FALSE(fs_.exists(segment_path("/data/t-0", base, SegmentFileKind::time_index)))
+            << base.value();
+    }
+    close(*log);
+}
+
 // A consumer a little behind the end when the log rolls reads the sealed segment from the
 // memory it was written from, as it read it before the roll; only the segment before that one
 // is read from the disk.
