@@ -179,6 +179,18 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<size_t>(n, v, 0, c.log.tail_bytes_max);
      }},
+    {"log-dirty-bytes",
+     "per partition: appends wait while more than this is appended but not yet written, so a "
+     "disk that falls behind slows producers instead of growing memory (default 16 MiB)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<size_t>(n, v, limits::dma_alignment, c.log.dirty_bytes_max);
+     }},
+    {"log-prewrite-bytes",
+     "per partition: zero-fill this far ahead of the appender while the log is idle, so durable "
+     "appends overwrite written blocks (default 64 MiB; 0: off)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_int<int64_t>(n, v, 0, c.log.prewrite_ahead_bytes);
+     }},
     {"metrics-port",
      "port of the Prometheus endpoint http://<listen-host>:PORT/metrics (default 9644; 0: any "
      "free port, printed at start; -1: none)",

@@ -45,6 +45,17 @@ TEST(BrokerConfig, ReadsTheFixedFlagNamesInBothSpellings) {
     EXPECT_FALSE(config->auto_create_topics);
 }
 
+TEST(BrokerConfig, LogMemoryFlags) {
+    auto config = parse(
+        {"--log-tail-bytes", "0", "--log-dirty-bytes", "1048576", "--log-prewrite-bytes", "0"});
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->log.tail_bytes_max, 0u);
+    EXPECT_EQ(config->log.dirty_bytes_max, 1048576u);
+    EXPECT_EQ(config->log.prewrite_ahead_bytes, 0);
+    EXPECT_FALSE(parse({"--log-dirty-bytes", "100"}).ok());  // less than one block
+    EXPECT_FALSE(parse({"--log-prewrite-bytes", "-1"}).ok());
+}
+
 TEST(BrokerConfig, DatagramTransportFlags) {
     auto config = parse({"--dpdk", "--no-huge -m 256 --no-pci --vdev=net_memif0,role=server",
                          "--datagram-host", "127.0.1.1", "--dpdk-udp-port", "9300",
