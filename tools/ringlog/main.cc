@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/allocator_tuning.h"
 #include "tools/ringlog/commands.h"
 
 namespace {
@@ -37,6 +38,7 @@ int usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ringlog::io::keep_freed_memory_for_reuse();
     if (argc < 2) {
         return usage(stderr);
     }

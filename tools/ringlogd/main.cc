@@ -12,8 +12,10 @@
 
 #include "core/broker.h"
 #include "core/broker_config.h"
+#include "io/allocator_tuning.h"
 
 int main(int argc, char** argv) {
+    ringlog::io::keep_freed_memory_for_reuse();
     std::vector<std::string_view> args(argv + 1, argv + argc);
     for (std::string_view arg : args) {
         if (arg == "--help" || arg == "-h") {
