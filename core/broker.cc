@@ -151,8 +151,9 @@ absl::Status Broker::start() {
                          shard.id().value(), std::string(registered.message()).c_str());
         }
         tail_pools_[shard.id().value()] = std::move(pool);
-        locals_[shard.id().value()] = std::make_unique<ShardLocal>(
-            shard, config_.data_dir, defaults_, tail_pools_[shard.id().value()].get());
+        locals_[shard.id().value()] =
+            std::make_unique<ShardLocal>(shard, config_.data_dir, defaults_,
+                                         tail_pools_[shard.id().value()].get(), config_.group_sync);
         locals_[shard.id().value()]->start_retention(config_.retention_check_interval_ms);
         locals_[shard.id().value()]->start_cleaner(config_.cleaner_interval_ms,
                                                    config_.cleaner_io_bytes_per_sec);

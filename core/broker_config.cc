@@ -124,6 +124,13 @@ constexpr Setting settings[] = {
          }
          return absl::OkStatus();
      }},
+    {"group-sync",
+     "true: partitions of a shard that want a sync at the same moment share one syncfs(2) of "
+     "the data directory's file system instead of an fdatasync each (it also writes back other "
+     "programs' dirty files there; false syncs each partition's file alone; default true)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         return parse_bool(n, v, c.group_sync);
+     }},
     {"flush-interval-ms", "sync period under durability=interval (default 100)",
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<int64_t>(n, v, 1, c.log.flush_interval_ms);

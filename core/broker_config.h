@@ -40,6 +40,8 @@ struct BrokerConfig {
     int64_t cleaner_interval_ms = 15'000;
     uint64_t cleaner_io_bytes_per_sec = 64ULL * 1024 * 1024;
     LogConfig log;  // defaults for every partition's log
+    // A shard's partitions that want a sync at once share one syncfs (core/group_sync.h).
+    bool group_sync = true;
 
     // The datagram transport (net/dpdk/README.md), beside the TCP listener: kernel UDP when
     // udp_port is set (shard i on udp_port + i), DPDK when dpdk_eal_args is (with S shards,

@@ -44,8 +44,13 @@ void for_each_batch(std::span<const std::byte> batches, Fn fn) {
 }  // namespace
 
 Log::Log(io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock,
-         io::BufferPool* pool)
-    : fs_(fs), dir_(std::move(dir)), config_(config), clock_(clock), pool_(pool) {
+         io::BufferPool* pool, GroupSync* group_sync)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      config_(config),
+      clock_(clock),
+      pool_(pool),
+      group_sync_(group_sync) {
     RL_ASSERT(config_.segment_bytes >= limits::segment_bytes_min);
     RL_ASSERT(config_.segment_bytes % limits::dma_alignment == 0);
 }
@@ -56,8 +61,9 @@ Log::~Log() {
 
 io::Task<absl::StatusOr<std::unique_ptr<Log>>> Log::open(io::FileSystem& fs, std::string dir,
                                                          LogConfig config, const Clock& clock,
-                                                         io::BufferPool* pool) {
-    std::unique_ptr<Log> log(new Log(fs, std::move(dir), config, clock, pool));
+                                                         io::BufferPool* pool,
+                                                         GroupSync* group_sync) {
+    std::unique_ptr<Log> log(new Log(fs, std::move(dir), config, clock, pool, group_sync));
     absl::Status status = co_await log->recover();
     if (!status.ok()) {
         log->closed_ = true;
@@ -691,11 +697,20 @@ io::Task<void> Log::run_flusher() {
     }
 }
 
+bool Log::tail_memory_short() const {
+    // The shard's pool is its tail-memory budget, shared by all its logs: 1,000 partitions
+    // keeping 8 MiB each would want 8 GB, and every chunk past the pool is fresh heap memory
+    // the kernel zeroes on first touch (half the broker's CPU at 1,000 partitions, perf).
+    return pool_ != nullptr && pool_->available() < pool_->count() / 8;
+}
+
 void Log::release_written_tail(uint64_t end) {
-    // Keep tail_bytes_max of written data in memory for readers; the rest is on disk.
-    if (end > config_.tail_bytes_max) {
-        tail_->release_before(std::min(align_down(written_end_), end - config_.tail_bytes_max));
-        previous_tail_.reset();  // the new tail alone holds tail_bytes_max now
+    // Keep tail_bytes_max of written data in memory for readers (none while the shard's tail
+    // memory is short); the rest is on disk.
+    const uint64_t keep = tail_memory_short() ? 0 : config_.tail_bytes_max;
+    if (end > keep) {
+        tail_->release_before(std::min(align_down(written_end_), end - keep));
+        previous_tail_.reset();  // the new tail alone holds what is kept now
     }
 }
 
@@ -766,9 +781,16 @@ void Log::return_flush_error() {
     flushed_.notify_all();
 }
 
+io::Task<absl::Status> Log::datasync_active() {
+    if (group_sync_ != nullptr) {
+        co_return co_await group_sync_->datasync(active().file());
+    }
+    co_return co_await active().file().datasync();
+}
+
 io::Task<void> Log::sync_active(absl::Status& status) {
     const auto started = std::chrono::steady_clock::now();
-    status = co_await active().file().datasync();
+    status = co_await datasync_active();
     ++stats_.syncs;
     stats_.sync_latency.record(
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -800,7 +822,7 @@ io::Task<absl::Status> Log::flush_once_locked(bool sync) {
     }
     if (status.ok() && need_sync && !dsync) {
         const auto sync_started = std::chrono::steady_clock::now();
-        status = co_await active().file().datasync();
+        status = co_await datasync_active();
         ++stats_.syncs;
         stats_.sync_latency.record(
             static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -29,6 +29,7 @@
 #include <absl/status/statusor.h>
 
 #include "core/clock.h"
+#include "core/group_sync.h"
 #include "core/log_config.h"
 #include "core/log_tail.h"
 #include "core/metrics/latency_buckets.h"
@@ -92,10 +93,12 @@ struct LogStats {
 
 class Log {
 public:
-    // `pool` (optional) supplies the tail chunks; it must outlive the log.
+    // `pool` (optional) supplies the tail chunks; `group_sync` (optional: the log then syncs
+    // its own file) groups the acknowledging syncs with the shard's other logs'. Both must
+    // outlive the log.
     [[nodiscard]] static io::Task<absl::StatusOr<std::unique_ptr<Log>>> open(
         io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock = Clock::system(),
-        io::BufferPool* pool = nullptr);
+        io::BufferPool* pool = nullptr, GroupSync* group_sync = nullptr);
 
     ~Log();
 
@@ -203,7 +206,7 @@ private:
     class Reader;
 
     Log(io::FileSystem& fs, std::string dir, LogConfig config, const Clock& clock,
-        io::BufferPool* pool);
+        io::BufferPool* pool, GroupSync* group_sync);
 
     io::Task<absl::Status> recover();
     io::Task<absl::Status> recover_sealed(Segment& segment, Offset next_base);
@@ -243,10 +246,14 @@ private:
     // of the appender when idle.
     io::Task<void> run_flusher();
     io::Task<absl::Status> flush_locked(bool sync);
-    // After a write up to `end`: drops the tail's memory beyond tail_bytes_max of written data.
+    // After a write up to `end`: drops the tail's memory beyond tail_bytes_max of written data
+    // (beyond none of it while tail_memory_short()).
     void release_written_tail(uint64_t end);
+    bool tail_memory_short() const;
     io::Task<absl::Status> flush_once_locked(bool sync);
     io::Task<void> sync_active(absl::Status& status);
+    // The active file's sync that acknowledges appends: through group_sync_ when there is one.
+    io::Task<absl::Status> datasync_active();
     io::Task<void> write_dirty(uint64_t from, absl::Status& status);
     void return_flush_error();
     io::Task<absl::Status> write_tail(uint64_t from, bool dsync);
@@ -267,6 +274,7 @@ private:
     LogConfig config_;
     const Clock& clock_;
     io::BufferPool* pool_;
+    GroupSync* group_sync_;
 
     std::vector<std::shared_ptr<Segment>> segments_;  // oldest first; back() is active
     std::unique_ptr<LogTail> tail_;                   // the active segment's memory

@@ -29,16 +29,11 @@ LogTail::LogTail(io::BufferPool* pool, uint64_t start, std::span<const std::byte
 
 void LogTail::add_chunk(uint64_t position) {
     RL_ASSERT(position % limits::dma_alignment == 0);
-    io::BufferRef buffer;
-    if (pool_ != nullptr) {
-        buffer = pool_->try_get();
-    }
-    if (!buffer) {
-        // An empty pool is the shard's memory budget talking; the log still makes progress
-        // with a standalone chunk, and the miss is counted so the budget can be raised.
-        pool_misses_ += pool_ != nullptr ? 1 : 0;
-        buffer = io::BufferRef::allocate(chunk_bytes_);
-    }
+    // Past the shard's budget the log still makes progress, on an overflow chunk the pool
+    // keeps for reuse; the miss is counted so the budget can be raised, and the logs write
+    // and release their tails promptly meanwhile (Log::tail_memory_short()).
+    io::BufferRef buffer = pool_ != nullptr ? pool_->get() : io::BufferRef::allocate(chunk_bytes_);
+    pool_misses_ += buffer->overflow() ? 1 : 0;
     chunks_.push_back({std::move(buffer), position});
 }
 

@@ -38,7 +38,7 @@ public:
 
     size_t memory_bytes() const { return chunks_.size() * chunk_bytes_; }
 
-    // How many chunks had to be allocated outside the pool because it was empty.
+    // How many chunks were overflow chunks (io::BufferPool::get()) because the pool was empty.
     uint64_t pool_misses() const { return pool_misses_; }
 
     // Copies bytes to the end of the tail.

@@ -47,7 +47,7 @@ io::Task<absl::Status> ShardLocal::open_partition(const TopicInfo& topic, int32_
     }
     const std::string dir = partition_dir(data_dir_, topic.name, index);
     auto log = co_await Log::open(fs_, dir, topic.config.log_config(defaults_), Clock::system(),
-                                  tail_pool_);
+                                  tail_pool_, group_sync_.get());
     if (!log.ok()) {
         co_return absl::Status(log.status().code(),
                                absl::StrCat("open ", dir, ": ", log.status().message()));

@@ -13,6 +13,7 @@
 #include <absl/status/status.h>
 
 #include "core/catalog.h"
+#include "core/group_sync.h"
 #include "core/metrics/shard_metrics.h"
 #include "core/partition.h"
 #include "core/shard.h"
@@ -28,14 +29,16 @@ namespace ringlog::core {
 class ShardLocal {
 public:
     // `tail_pool` (may be null) supplies the logs' tail chunks; it outlives this object and
-    // every buffer reference, wherever it went.
+    // every buffer reference, wherever it went. With `group_sync` the shard's logs share their
+    // syncs (core/group_sync.h).
     ShardLocal(Shard& shard, std::string data_dir, TopicDefaults defaults,
-               io::BufferPool* tail_pool)
+               io::BufferPool* tail_pool, bool group_sync)
         : shard_(shard),
           fs_(shard.reactor()),
           data_dir_(std::move(data_dir)),
           defaults_(std::move(defaults)),
           tail_pool_(tail_pool),
+          group_sync_(group_sync ? std::make_unique<GroupSync>() : nullptr),
           catalog_(std::make_shared<const Catalog>()) {}
 
     ~ShardLocal();
@@ -93,6 +96,9 @@ public:
 
     const io::BufferPool* tail_pool() const { return tail_pool_; }
 
+    // Null when each log syncs its own file.
+    const GroupSync* group_sync() const { return group_sync_.get(); }
+
     // Enforces every partition's retention each `interval_ms` until close_all().
     void start_retention(int64_t interval_ms);
 
@@ -112,6 +118,7 @@ private:
     std::string data_dir_;
     TopicDefaults defaults_;
     io::BufferPool* tail_pool_;
+    std::unique_ptr<GroupSync> group_sync_;  // declared before the logs it outlives
     CatalogRef catalog_;
     // By topic name; index i holds partition i when this shard owns it, else nullptr.
     absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Partition>>> partitions_;

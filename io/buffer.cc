@@ -50,7 +50,27 @@ BufferPool::~BufferPool() {
         RL_ASSERT(buffer->refs_ == 0, "a pool buffer is still referenced at pool destruction");
         delete buffer;
     }
+    for (Buffer* buffer : overflow_) {
+        RL_ASSERT(buffer->refs_ == 0, "a pool buffer is still referenced at pool destruction");
+        std::free(buffer->data_);
+        delete buffer;
+    }
     std::free(region_);
+}
+
+BufferRef BufferPool::get() {
+    if (BufferRef fixed = try_get()) {
+        return fixed;
+    }
+    if (!overflow_free_.empty()) {
+        Buffer* buffer = overflow_free_.back();
+        overflow_free_.pop_back();
+        return BufferRef(buffer);
+    }
+    auto* buffer = new Buffer(aligned_bytes(buffer_bytes_), buffer_bytes_, this);
+    buffer->overflow_ = true;
+    overflow_.push_back(buffer);
+    return BufferRef(buffer);
 }
 
 BufferRef BufferPool::try_get() {

@@ -36,6 +36,9 @@ public:
 
     uint32_t ref_count() const { return refs_; }
 
+    // Made by a BufferPool beyond its fixed set (BufferPool::get()).
+    bool overflow() const { return overflow_; }
+
 private:
     friend class BufferRef;
     friend class BufferPool;
@@ -52,6 +55,7 @@ private:
     BufferPool* pool_;  // nullptr: allocated alone, freed at the last release.
     uint32_t refs_ = 0;
     int fixed_index_ = -1;
+    bool overflow_ = false;
 };
 
 // An owning reference to a Buffer. Copying adds a reference; destruction drops one.
@@ -106,9 +110,10 @@ struct BufferView {
     std::span<const std::byte> bytes() const { return {buffer->data() + offset, length}; }
 };
 
-// A fixed set of equal-sized aligned buffers carved from one allocation. Getting a buffer never
-// allocates; an empty pool is the caller's back-pressure signal. The pool must outlive every
-// reference to its buffers.
+// A fixed set of equal-sized aligned buffers carved from one allocation, touched at creation
+// (and maybe registered with a ring), plus the overflow buffers get() made when the set was in
+// use. try_get() never allocates: an empty pool is the caller's back-pressure signal. The pool
+// must outlive every reference to its buffers.
 class BufferPool {
 public:
     BufferPool(size_t buffer_bytes, size_t count);
@@ -117,14 +122,31 @@ public:
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
 
-    // A free buffer, or an empty ref when all are in use.
+    // A free buffer of the fixed set, or an empty ref when all are in use.
     BufferRef try_get();
+
+    // A free buffer of the fixed set, else an overflow buffer: one given back earlier, or a new
+    // one. Overflow buffers are never registered and stay with the pool once made, so a shard
+    // whose logs want more than the set faults each page in once; a buffer freed to malloc
+    // comes back from the kernel zeroed, page by page, each time (at 1,000 partitions that was
+    // half the broker's CPU).
+    BufferRef get();
 
     size_t buffer_bytes() const { return buffer_bytes_; }
 
     size_t count() const { return buffers_.size(); }
 
     size_t available() const { return free_.size(); }
+
+    // Overflow buffers made so far, and how many of them are free.
+    size_t overflow_count() const { return overflow_.size(); }
+
+    size_t overflow_available() const { return overflow_free_.size(); }
+
+    // Bytes of the buffers in use, fixed and overflow.
+    size_t in_use_bytes() const {
+        return (count() - available() + overflow_count() - overflow_available()) * buffer_bytes_;
+    }
 
     // The whole region, for registration with a ring as fixed buffers.
     std::span<std::byte> region() const { return {region_, buffer_bytes_ * buffers_.size()}; }
@@ -137,12 +159,16 @@ public:
 private:
     friend class Buffer;
 
-    void give_back(Buffer* buffer) { free_.push_back(buffer); }
+    void give_back(Buffer* buffer) {
+        (buffer->overflow_ ? overflow_free_ : free_).push_back(buffer);
+    }
 
     size_t buffer_bytes_;
     std::byte* region_;
     std::vector<Buffer*> buffers_;
     std::vector<Buffer*> free_;
+    std::vector<Buffer*> overflow_;  // each owns its own allocation
+    std::vector<Buffer*> overflow_free_;
 };
 
 inline void Buffer::release() {

@@ -55,6 +55,13 @@ public:
     // fdatasync: everything written before this call is on stable storage when it completes.
     [[nodiscard]] virtual Task<absl::Status> datasync() = 0;
 
+    // syncfs(2) of the file system holding this file: everything written before this call to
+    // any of its files, and every name created, removed or renamed on it, is on stable storage
+    // when it completes. One device flush for many files, where a datasync() per file costs a
+    // flush each (core/group_sync.h groups a shard's syncs into one of these). It also writes
+    // back whatever else is dirty on that file system, other programs' files included.
+    [[nodiscard]] virtual Task<absl::Status> sync_file_system() = 0;
+
     // fallocate(mode 0): reserve blocks for [position, position + length), growing the file.
     [[nodiscard]] virtual Task<absl::Status> allocate(uint64_t position, uint64_t length) = 0;
 

@@ -70,6 +70,8 @@ public:
 
     Task<absl::Status> datasync() override { return fs_.file_datasync(*this); }
 
+    Task<absl::Status> sync_file_system() override { return fs_.file_sync_file_system(*this); }
+
     Task<absl::Status> allocate(uint64_t position, uint64_t length) override {
         return fs_.file_allocate(*this, position, length);
     }
@@ -280,7 +282,12 @@ Task<absl::Status> SimFileSystem::file_datasync(SimFile& file) {
         ++stats_.sync_errors;
         co_return errno_to_status(EIO, absl::StrCat("datasync of ", file.path_));
     }
-    Inode& inode = file.inode_;
+    make_durable(file.inode_);
+    ++stats_.syncs;
+    co_return absl::OkStatus();
+}
+
+void SimFileSystem::make_durable(Inode& inode) {
     inode.durable.resize(inode.written.size(), std::byte{0});
     for (uint64_t block : inode.dirty_blocks) {
         const uint64_t begin = block * block_bytes;
@@ -290,7 +297,26 @@ Task<absl::Status> SimFileSystem::file_datasync(SimFile& file) {
         }
     }
     inode.dirty_blocks.clear();
-    ++stats_.syncs;
+}
+
+Task<absl::Status> SimFileSystem::file_sync_file_system(SimFile& file) {
+    if (yield_) {
+        co_await yield_();
+    }
+    RL_CO_RETURN_IF_ERROR(check_usable(file));
+    // A failed syncfs made nothing durable that a caller may count on, as with datasync.
+    if (faults_.fail_sync_after >= 0 && faults_.fail_sync_after-- == 0) {
+        ++stats_.sync_errors;
+        co_return errno_to_status(EIO, absl::StrCat("syncfs of the file system of ", file.path_));
+    }
+    for (auto& [number, inode] : inodes_) {
+        make_durable(*inode);
+    }
+    for (auto& [path, directory] : directories_) {
+        directory.durable = directory.live;
+    }
+    collect_garbage();
+    ++stats_.file_system_syncs;
     co_return absl::OkStatus();
 }
 

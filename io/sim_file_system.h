@@ -61,10 +61,11 @@ struct SimStats {
     uint64_t bytes_read = 0;
     uint64_t syncs = 0;  // successful datasyncs
     uint64_t dir_syncs = 0;
-    uint64_t write_errors = 0;  // injected EIO
-    uint64_t sync_errors = 0;   // injected EIO
-    uint64_t read_errors = 0;   // injected EIO
-    uint64_t space_errors = 0;  // ENOSPC
+    uint64_t file_system_syncs = 0;  // successful sync_file_system() calls
+    uint64_t write_errors = 0;       // injected EIO
+    uint64_t sync_errors = 0;        // injected EIO
+    uint64_t read_errors = 0;        // injected EIO
+    uint64_t space_errors = 0;       // ENOSPC
     uint64_t crashes = 0;
 };
 
@@ -72,6 +73,9 @@ struct SimStats {
 //  - File data: a write changes the written image; datasync() copies the written image, size
 //    included, to the durable one; a dsync write copies its own range (the durable size grows
 //    to cover it; a gap before it reads as zeros after a crash, as a hole would).
+//    sync_file_system() (syncfs) does what datasync() does for every file and what sync_dir()
+//    does for every directory, as one journal commit does on ext4 or XFS. The fault plan's
+//    fail_sync_after counts it as a sync.
 //  - File names: open(create), remove and rename change a directory's live entries;
 //    sync_dir() makes that directory's live entries its durable ones. A crash puts every
 //    directory back to its durable entries, so a created file whose directory was never synced
@@ -167,6 +171,8 @@ private:
     Task<absl::StatusOr<size_t>> file_read(SimFile& file, uint64_t position,
                                            std::span<std::byte> buffer);
     Task<absl::Status> file_datasync(SimFile& file);
+    Task<absl::Status> file_sync_file_system(SimFile& file);
+    void make_durable(Inode& inode);
     Task<absl::Status> file_allocate(SimFile& file, uint64_t position, uint64_t length);
     Task<absl::Status> file_truncate(SimFile& file, uint64_t size);
     Task<absl::Status> file_close(SimFile& file);

@@ -36,8 +36,9 @@ int syscall_result(int result) {
 
 }  // namespace
 
-UringFile::UringFile(Reactor& reactor, int fd, std::string path, bool direct)
-    : reactor_(reactor), fd_(fd), path_(std::move(path)), direct_(direct) {
+UringFile::UringFile(Reactor& reactor, BlockingCallThread& blocking, int fd, std::string path,
+                     bool direct)
+    : reactor_(reactor), blocking_(blocking), fd_(fd), path_(std::move(path)), direct_(direct) {
     RL_ASSERT(fd_ >= 0);
 }
 
@@ -117,6 +118,21 @@ Task<absl::Status> UringFile::datasync() {
         [&](io_uring_sqe* sqe) { io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC); });
     if (result < 0) {
         co_return errno_to_status(-result, absl::StrCat("fdatasync ", path_));
+    }
+    co_return absl::OkStatus();
+}
+
+Task<absl::Status> UringFile::sync_file_system() {
+    if (fd_ < 0) {
+        co_return closed_error();
+    }
+    // syncfs reports write-back errors of the file system since this descriptor last asked
+    // (since Linux 5.8), so the descriptor must be one kept open, as this file's is.
+    const int fd = fd_;
+    const int result =
+        co_await blocking_.run(reactor_, [fd] { return syscall_result(::syncfs(fd)); });
+    if (result < 0) {
+        co_return errno_to_status(-result, absl::StrCat("syncfs of the file system of ", path_));
     }
     co_return absl::OkStatus();
 }
@@ -215,7 +231,7 @@ Task<absl::StatusOr<std::unique_ptr<File>>> UringFileSystem::open(std::string pa
         co_return errno_to_status(-fd, absl::StrCat("open ", path));
     }
     const bool direct = options.direct;
-    co_return std::make_unique<UringFile>(reactor_, fd, std::move(path), direct);
+    co_return std::make_unique<UringFile>(reactor_, blocking_, fd, std::move(path), direct);
 }
 
 absl::Status UringFileSystem::make_dirs(const std::string& path) {

@@ -1,6 +1,7 @@
 // UringFileSystem: the real disk behind io::FileSystem. File data goes through the reactor's
 // ring (reads and writes, fixed-buffer variants, RWF_DSYNC writes, fdatasync, fallocate,
-// ftruncate); directory operations are plain syscalls, because they happen at start-up, on
+// ftruncate); syncfs on a thread of the file system's own (io/blocking_call_thread.h); directory
+// operations are plain syscalls, because they happen at start-up, on
 // segment rolls and on retention, never per record.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
+#include "io/blocking_call_thread.h"
 #include "io/file.h"
 #include "io/reactor.h"
 #include "io/task.h"
@@ -28,7 +30,9 @@ namespace ringlog::io {
 // never awaited, the destructor closes the descriptor synchronously.
 class UringFile final : public File {
 public:
-    UringFile(Reactor& reactor, int fd, std::string path, bool direct);
+    // `blocking` runs sync_file_system()'s syncfs(2), which io_uring has no operation for.
+    UringFile(Reactor& reactor, BlockingCallThread& blocking, int fd, std::string path,
+              bool direct);
     ~UringFile() override;
 
     UringFile(const UringFile&) = delete;
@@ -40,6 +44,7 @@ public:
     [[nodiscard]] Task<absl::StatusOr<size_t>> read(uint64_t position, std::span<std::byte> buffer,
                                                     int fixed_index = -1) override;
     [[nodiscard]] Task<absl::Status> datasync() override;
+    [[nodiscard]] Task<absl::Status> sync_file_system() override;
     [[nodiscard]] Task<absl::Status> allocate(uint64_t position, uint64_t length) override;
     [[nodiscard]] Task<absl::Status> truncate(uint64_t size) override;
     [[nodiscard]] absl::StatusOr<uint64_t> size() override;
@@ -57,6 +62,7 @@ private:
     absl::Status closed_error() const;
 
     Reactor& reactor_;
+    BlockingCallThread& blocking_;
     int fd_;
     std::string path_;
     bool direct_;
@@ -84,6 +90,8 @@ public:
 
 private:
     Reactor& reactor_;  // outlives this file system and every file it opens
+    // Outlives every file too: a file system outlives the files it opened.
+    BlockingCallThread blocking_;
 };
 
 }  // namespace ringlog::io

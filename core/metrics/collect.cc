@@ -62,12 +62,33 @@ SampleSet collect_shard(const ShardLocal& local) {
         {{"shard", shard}}, static_cast<double>(local.partition_count()));
     if (const io::BufferPool* pool = local.tail_pool()) {
         add(set, "ringlog_tail_memory_bytes",
-            "Memory of the shard's pool of log-tail chunks that holds data.", MetricType::gauge,
-            {{"shard", shard}},
-            static_cast<double>((pool->count() - pool->available()) * pool->buffer_bytes()));
+            "Memory of the shard's log-tail chunks that holds data (the pool's and overflow).",
+            MetricType::gauge, {{"shard", shard}}, static_cast<double>(pool->in_use_bytes()));
+        add(set, "ringlog_tail_memory_overflow_bytes",
+            "Tail chunks made beyond the pool when it ran out, kept for reuse.", MetricType::gauge,
+            {{"shard", shard}}, static_cast<double>(pool->overflow_count() * pool->buffer_bytes()));
         add(set, "ringlog_tail_memory_capacity_bytes", "Size of the shard's log-tail pool.",
             MetricType::gauge, {{"shard", shard}},
             static_cast<double>(pool->count() * pool->buffer_bytes()));
+    }
+    if (const GroupSync* group = local.group_sync()) {
+        const GroupSyncStats& sync = group->stats();
+        add(set, "ringlog_group_sync_requests_total",
+            "Syncs the shard's logs asked for (core/group_sync.h).", MetricType::counter,
+            {{"shard", shard}}, static_cast<double>(sync.requests));
+        add(set, "ringlog_group_sync_rounds_total",
+            "Sync rounds: an fdatasync for one waiting log, a syncfs for several.",
+            MetricType::counter, {{"shard", shard}, {"kind", "fdatasync"}},
+            static_cast<double>(sync.file_syncs));
+        add(set, "ringlog_group_sync_rounds_total",
+            "Sync rounds: an fdatasync for one waiting log, a syncfs for several.",
+            MetricType::counter, {{"shard", shard}, {"kind", "syncfs"}},
+            static_cast<double>(sync.file_system_syncs));
+        add(set, "ringlog_group_sync_failed_rounds_total",
+            "Sync rounds that failed (every log in them rolls back).", MetricType::counter,
+            {{"shard", shard}}, static_cast<double>(sync.failed_rounds));
+        add_histogram(set, "ringlog_group_sync_round_seconds", "Duration of each sync round.",
+                      {{"shard", shard}}, sync.round_latency);
     }
     local.for_each_partition([&](const Partition& partition) {
         const Labels labels = {{"shard", shard},

@@ -56,6 +56,16 @@ TEST(BrokerConfig, LogMemoryFlags) {
     EXPECT_FALSE(parse({"--log-prewrite-bytes", "-1"}).ok());
 }
 
+TEST(BrokerConfig, GroupSyncIsOnUnlessTurnedOff) {
+    auto defaults = parse({});
+    ASSERT_TRUE(defaults.ok()) << defaults.status();
+    EXPECT_TRUE(defaults->group_sync);
+    auto off = parse({"--group-sync", "false"});
+    ASSERT_TRUE(off.ok()) << off.status();
+    EXPECT_FALSE(off->group_sync);
+    EXPECT_FALSE(parse({"--group-sync", "sometimes"}).ok());
+}
+
 TEST(BrokerConfig, DatagramTransportFlags) {
     auto config = parse({"--dpdk", "--no-huge -m 256 --no-pci --vdev=net_memif0,role=server",
                          "--datagram-host", "127.0.1.1", "--dpdk-udp-port", "9300",

@@ -48,6 +48,31 @@ TEST(BufferPool, ExhaustionReturnsAnEmptyRefAndReleaseRefills) {
     EXPECT_TRUE(again);
 }
 
+TEST(BufferPool, GetPastTheFixedSetMakesOverflowBuffersAndReusesThem) {
+    BufferPool pool(4096, 1);
+    BufferRef fixed = pool.get();
+    ASSERT_TRUE(fixed);
+    EXPECT_FALSE(fixed->overflow());
+    BufferRef extra = pool.get();
+    ASSERT_TRUE(extra);
+    EXPECT_TRUE(extra->overflow());
+    EXPECT_EQ(extra->size(), 4096u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(extra->data()) % 4096, 0u);
+    EXPECT_FALSE(pool.try_get());  // try_get never overflows
+    EXPECT_EQ(pool.overflow_count(), 1u);
+    EXPECT_EQ(pool.in_use_bytes(), 2 * 4096u);
+    Buffer* made = extra.get();
+    extra.reset();
+    EXPECT_EQ(pool.overflow_available(), 1u);
+    EXPECT_EQ(pool.in_use_bytes(), 4096u);
+    BufferRef again = pool.get();
+    EXPECT_EQ(again.get(), made);  // kept, not freed and made anew
+    EXPECT_EQ(pool.overflow_count(), 1u);
+    fixed.reset();
+    BufferRef back = pool.get();
+    EXPECT_FALSE(back->overflow());  // the fixed set first
+}
+
 TEST(BufferRef, CopiesShareAndTheLastOneReturnsTheBuffer) {
     BufferPool pool(4096, 1);
     BufferRef first = pool.try_get();

@@ -272,6 +272,33 @@ TEST_F(SimFileSystemTest, NthSyncFailsWithEioAndMakesNothingDurable) {
     EXPECT_EQ(fs_.stats().sync_errors, 1u);
 }
 
+TEST_F(SimFileSystemTest, SyncFileSystemMakesEveryFileAndNameDurable) {
+    auto synced = make_synced("/d/a", block, 0xaa);
+    auto fresh = open("/d/b");  // its name not synced either
+    BufferRef data = filled(block, 0xbb);
+    ASSERT_TRUE(run(write_all(*synced, block, bytes_of(data, block))).ok());
+    ASSERT_TRUE(run(write_all(*fresh, 0, bytes_of(data, block))).ok());
+    ASSERT_TRUE(run(synced->sync_file_system()).ok());
+    EXPECT_EQ(fs_.stats().file_system_syncs, 1u);
+    fs_.crash(CrashMode::drop_unsynced);
+    EXPECT_EQ(fs_.durable_size("/d/a"), 2 * block);
+    ASSERT_TRUE(fs_.exists("/d/b"));
+    EXPECT_EQ(fs_.durable_bytes("/d/b"), std::vector<std::byte>(block, std::byte{0xbb}));
+}
+
+TEST_F(SimFileSystemTest, AFailedSyncFileSystemMakesNothingDurable) {
+    auto synced = make_synced("/d/a", block, 0xaa);
+    auto other = make_synced("/d/b", block, 0xaa);
+    BufferRef data = filled(block, 0xbb);
+    ASSERT_TRUE(run(write_all(*synced, block, bytes_of(data, block))).ok());
+    ASSERT_TRUE(run(write_all(*other, block, bytes_of(data, block))).ok());
+    fs_.set_faults({.fail_sync_after = 0});
+    EXPECT_EQ(run(other->sync_file_system()).code(), absl::StatusCode::kDataLoss);
+    fs_.crash(CrashMode::drop_unsynced);
+    EXPECT_EQ(fs_.durable_size("/d/a"), block);
+    EXPECT_EQ(fs_.durable_size("/d/b"), block);
+}
+
 TEST_F(SimFileSystemTest, ReadErrorsAreEio) {
     fs_.set_faults({.read_error_probability = 1.0});
     auto file = make_synced("/d/a", block, 0xaa);

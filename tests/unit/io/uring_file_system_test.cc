@@ -146,6 +146,30 @@ TEST_F(UringFileSystemTest, DsyncWriteAndDatasyncSucceed) {
     EXPECT_EQ(std::memcmp(back->data(), data->data(), block), 0);
 }
 
+// syncfs runs on the file system's own thread while the ring goes on; several calls from one
+// reactor at once each complete with the syscall's answer.
+TEST_F(UringFileSystemTest, SyncFileSystemRunsOffTheReactorAndReportsErrors) {
+    auto first = open("one.log");
+    auto second = open("two.log");
+    BufferRef data = filled(block, 4);
+    ASSERT_TRUE(run(write_all(*first, 0, data->span())).ok());
+    ASSERT_TRUE(run(write_all(*second, 0, data->span())).ok());
+    absl::Status a = absl::UnknownError("not run");
+    absl::Status b = absl::UnknownError("not run");
+    TaskGroup calls;
+    calls.spawn([](File* file, absl::Status* out) -> Task<void> {
+        *out = co_await file->sync_file_system();
+    }(first.get(), &a));
+    calls.spawn([](File* file, absl::Status* out) -> Task<void> {
+        *out = co_await file->sync_file_system();
+    }(second.get(), &b));
+    run(calls.wait_idle());
+    EXPECT_TRUE(a.ok()) << a;
+    EXPECT_TRUE(b.ok()) << b;
+    ASSERT_TRUE(run(second->close()).ok());
+    EXPECT_EQ(run(second->sync_file_system()).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(UringFileSystemTest, AllocateGrowsAndTruncateSetsTheSize) {
     auto file = open("space.log");
     EXPECT_EQ(*file->size(), 0u);

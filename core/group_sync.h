@@ -1,0 +1,68 @@
+// GroupSync: one shard's syncs, grouped across its logs. A sync costs about one device flush
+// whatever it covers, so a shard whose partitions each fdatasync their own file pays a flush
+// per partition per round: 500 partitions syncing 16 KiB each reach a third of what one
+// syncfs(2) for all of them does (bench/README.md, "One sync for many partitions"). Here a log
+// asks for its written bytes to be made durable; a request alone gets its file's own
+// fdatasync, as it would without this, and requests that arrive while a sync is in flight
+// wait for the next round, which is one syncfs of the file system when two or more wait.
+//
+// Contract: one per shard, used on the shard's thread; every file given to it lives on the
+// same file system (the broker's data directory). A round covers only the writes completed
+// before it started, so a request made during a round waits for the next one: it never
+// completes on a sync that may have missed its bytes. Rounds run one at a time, led by a
+// waiting request's own coroutine, so nothing runs once no request waits.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <absl/status/status.h>
+
+#include "core/metrics/latency_buckets.h"
+#include "io/event.h"
+#include "io/file.h"
+#include "io/task.h"
+
+namespace ringlog::core {
+
+struct GroupSyncStats {
+    uint64_t requests = 0;           // datasync() calls
+    uint64_t file_syncs = 0;         // rounds of one request: that file's fdatasync
+    uint64_t file_system_syncs = 0;  // rounds of several: one syncfs for all of them
+    uint64_t failed_rounds = 0;
+    metrics::LatencyBuckets round_latency;
+};
+
+class GroupSync {
+public:
+    GroupSync() = default;
+
+    GroupSync(const GroupSync&) = delete;
+    GroupSync& operator=(const GroupSync&) = delete;
+
+    ~GroupSync();
+
+    // Completes once everything written to `file` before the call is on stable storage, or
+    // with the error of the sync that was to cover it (a failed round fails every request in
+    // it: nobody can tell which file's data a failed syncfs lost).
+    [[nodiscard]] io::Task<absl::Status> datasync(io::File& file);
+
+    const GroupSyncStats& stats() const { return stats_; }
+
+private:
+    struct Request {
+        io::File* file;
+        absl::Status status;
+        bool done = false;
+    };
+
+    io::Task<void> run_round();
+
+    std::vector<Request*> waiting_;  // the next round, in arrival order
+    std::vector<Request*> round_;    // the round in flight (kept to reuse its memory)
+    bool in_round_ = false;
+    io::Notify round_done_;
+    GroupSyncStats stats_;
+};
+
+}  // namespace ringlog::core
