@@ -19,7 +19,8 @@
 namespace ringlog::core {
 namespace {
 
-// Holds every file-system operation that starts while `held`, until open() is called.
+// Holds every file-system operation that starts while `held`, until open() is called; once
+// open, each operation takes a turn of the loop, so rounds in flight overlap.
 struct Gate {
     bool held = false;
     io::Notify opened;
@@ -33,6 +34,8 @@ struct Gate {
 io::Task<void> pass(Gate* gate) {
     if (gate->held) {
         co_await gate->opened.wait();
+    } else {
+        co_await io::Reactor::current().yield();
     }
 }
 
@@ -77,7 +80,7 @@ protected:
     io::SimFileSystem fs_{7};
     Gate gate_;
     std::vector<std::unique_ptr<io::File>> files_;
-    GroupSync group_;
+    GroupSync group_{1};  // one round at a time, so a held round makes the others wait
 };
 
 TEST_F(GroupSyncTest, ARequestAloneSyncsItsOwnFile) {
@@ -138,6 +141,54 @@ TEST_F(GroupSyncTest, ARequestMadeDuringARoundWaitsForTheNext) {
     EXPECT_TRUE(durable("/d/b", 'b'));
 }
 
+TEST_F(GroupSyncTest, RequestsStartTheirOwnRoundsWhileThereIsRoom) {
+    for (size_t i = 0; i < files_.size(); ++i) {
+        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
+    }
+    GroupSync two(2);
+    std::vector<absl::Status> statuses(files_.size(), absl::UnknownError("not run"));
+    io::TaskGroup syncs;
+    gate_.held = true;
+    syncs.spawn(sync_into(&two, files_[0].get(), &statuses[0]));  // round 1, held
+    syncs.spawn(sync_into(&two, files_[1].get(), &statuses[1]));  // round 2 beside it, held
+    syncs.spawn(sync_into(&two, files_[2].get(), &statuses[2]));  // waits for a free round
+    EXPECT_EQ(fs_.stats().syncs, 0u);
+    gate_.open();
+    reactor_->block_on(syncs.wait_idle());
+    for (const absl::Status& status : statuses) {
+        EXPECT_TRUE(status.ok()) << status;
+    }
+    EXPECT_EQ(two.stats().file_syncs, 3u);  // each alone in its round
+    EXPECT_EQ(two.stats().file_system_syncs, 0u);
+    fs_.crash(io::CrashMode::drop_unsynced);
+    EXPECT_TRUE(durable("/d/a", 'a'));
+    EXPECT_TRUE(durable("/d/b", 'b'));
+    EXPECT_TRUE(durable("/d/c", 'c'));
+}
+
+// A request that a round has taken waits for that round, even when another round ends first
+// and there is room for a new one.
+TEST_F(GroupSyncTest, ARequestInARoundWaitsForItWhenAnotherEnds) {
+    for (size_t i = 0; i < files_.size(); ++i) {
+        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
+    }
+    GroupSync two(2);
+    constexpr size_t requests = 5;
+    std::vector<absl::Status> statuses(requests, absl::UnknownError("not run"));
+    io::TaskGroup syncs;
+    gate_.held = true;
+    for (size_t i = 0; i < requests; ++i) {  // two rounds of one held; three wait
+        syncs.spawn(sync_into(&two, files_[i % files_.size()].get(), &statuses[i]));
+    }
+    gate_.open();
+    reactor_->block_on(syncs.wait_idle());
+    for (const absl::Status& status : statuses) {
+        EXPECT_TRUE(status.ok()) << status;
+    }
+    EXPECT_EQ(two.stats().file_syncs, 2u);
+    EXPECT_EQ(two.stats().file_system_syncs, 1u);  // the three that waited, together
+}
+
 TEST_F(GroupSyncTest, AFailedRoundFailsEveryRequestInIt) {
     for (size_t i = 0; i < files_.size(); ++i) {
         reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
@@ -181,7 +232,7 @@ TEST(GroupSyncLogTest, LogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLo
     config.segment_bytes = 64 * 1024;  // rolls too
     config.durability = Durability::always;
     config.prewrite_ahead_bytes = 0;
-    GroupSync group;
+    GroupSync group(1);  // one round at a time: the other logs wait and share a syncfs
     constexpr int logs = 3;
     std::vector<std::unique_ptr<Log>> opened;
     for (int i = 0; i < logs; ++i) {
