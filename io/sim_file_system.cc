@@ -273,15 +273,21 @@ Task<absl::StatusOr<size_t>> SimFileSystem::file_read(SimFile& file, uint64_t po
     co_return count;
 }
 
+absl::Status SimFileSystem::check_sync(const SimFile& file, const char* what) {
+    RL_RETURN_IF_ERROR(check_usable(file));
+    // A failed sync makes nothing durable that a caller may count on.
+    if (faults_.fail_sync_after >= 0 && faults_.fail_sync_after-- == 0) {
+        ++stats_.sync_errors;
+        return errno_to_status(EIO, absl::StrCat(what, file.path_));
+    }
+    return absl::OkStatus();
+}
+
 Task<absl::Status> SimFileSystem::file_datasync(SimFile& file) {
     if (yield_) {
         co_await yield_();
     }
-    RL_CO_RETURN_IF_ERROR(check_usable(file));
-    if (faults_.fail_sync_after >= 0 && faults_.fail_sync_after-- == 0) {
-        ++stats_.sync_errors;
-        co_return errno_to_status(EIO, absl::StrCat("datasync of ", file.path_));
-    }
+    RL_CO_RETURN_IF_ERROR(check_sync(file, "datasync of "));
     make_durable(file.inode_);
     ++stats_.syncs;
     co_return absl::OkStatus();
@@ -303,12 +309,7 @@ Task<absl::Status> SimFileSystem::file_sync_file_system(SimFile& file) {
     if (yield_) {
         co_await yield_();
     }
-    RL_CO_RETURN_IF_ERROR(check_usable(file));
-    // A failed syncfs made nothing durable that a caller may count on, as with datasync.
-    if (faults_.fail_sync_after >= 0 && faults_.fail_sync_after-- == 0) {
-        ++stats_.sync_errors;
-        co_return errno_to_status(EIO, absl::StrCat("syncfs of the file system of ", file.path_));
-    }
+    RL_CO_RETURN_IF_ERROR(check_sync(file, "syncfs of the file system of "));
     for (auto& [number, inode] : inodes_) {
         make_durable(*inode);
     }

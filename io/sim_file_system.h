@@ -177,6 +177,8 @@ private:
     Task<absl::Status> file_truncate(SimFile& file, uint64_t size);
     Task<absl::Status> file_close(SimFile& file);
     absl::Status check_usable(const SimFile& file) const;
+    // check_usable(), then the fault plan's fail_sync_after (EIO naming `what` and the path).
+    absl::Status check_sync(const SimFile& file, const char* what);
     void release(SimFile& file);
 
     // Resizes a file's written image (zero-filling growth) and marks the changed blocks.

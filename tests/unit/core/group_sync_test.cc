@@ -72,6 +72,13 @@ protected:
         }
     }
 
+    // File i gets one block of 'a' + i.
+    void write_every_file() {
+        for (size_t i = 0; i < files_.size(); ++i) {
+            reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
+        }
+    }
+
     bool durable(const std::string& path, char fill) const {
         return fs_.durable_bytes(path) == bytes_of(fill);
     }
@@ -95,9 +102,7 @@ TEST_F(GroupSyncTest, ARequestAloneSyncsItsOwnFile) {
 }
 
 TEST_F(GroupSyncTest, RequestsWaitingTogetherShareOneFileSystemSync) {
-    for (size_t i = 0; i < files_.size(); ++i) {
-        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
-    }
+    write_every_file();
     std::vector<absl::Status> statuses(files_.size(), absl::UnknownError("not run"));
     io::TaskGroup syncs;
     gate_.held = true;
@@ -142,9 +147,7 @@ TEST_F(GroupSyncTest, ARequestMadeDuringARoundWaitsForTheNext) {
 }
 
 TEST_F(GroupSyncTest, RequestsStartTheirOwnRoundsWhileThereIsRoom) {
-    for (size_t i = 0; i < files_.size(); ++i) {
-        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
-    }
+    write_every_file();
     GroupSync two(2);
     std::vector<absl::Status> statuses(files_.size(), absl::UnknownError("not run"));
     io::TaskGroup syncs;
@@ -169,9 +172,7 @@ TEST_F(GroupSyncTest, RequestsStartTheirOwnRoundsWhileThereIsRoom) {
 // A request that a round has taken waits for that round, even when another round ends first
 // and there is room for a new one.
 TEST_F(GroupSyncTest, ARequestInARoundWaitsForItWhenAnotherEnds) {
-    for (size_t i = 0; i < files_.size(); ++i) {
-        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
-    }
+    write_every_file();
     GroupSync two(2);
     constexpr size_t requests = 5;
     std::vector<absl::Status> statuses(requests, absl::UnknownError("not run"));
@@ -190,9 +191,7 @@ TEST_F(GroupSyncTest, ARequestInARoundWaitsForItWhenAnotherEnds) {
 }
 
 TEST_F(GroupSyncTest, AFailedRoundFailsEveryRequestInIt) {
-    for (size_t i = 0; i < files_.size(); ++i) {
-        reactor_->block_on(write_block(files_[i].get(), static_cast<char>('a' + i)));
-    }
+    write_every_file();
     std::vector<absl::Status> statuses(files_.size(), absl::UnknownError("not run"));
     io::TaskGroup syncs;
     gate_.held = true;
