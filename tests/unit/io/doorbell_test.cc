@@ -23,8 +23,11 @@ std::unique_ptr<Doorbell> make_doorbell() {
 }
 
 // The consumer side: drain, then park with the check-then-wait protocol, until `last` seen.
+// `committed_waits`, when given, counts the times it found the queue still empty after
+// announcing, so that it will wait whatever happens next: no cancel_wait can follow.
 Task<void> consume(Reactor& reactor, Doorbell& bell, SpscQueue<uint64_t>& queue, uint64_t last,
-                   uint64_t& received, uint64_t& out_of_order) {
+                   uint64_t& received, uint64_t& out_of_order,
+                   std::atomic<uint64_t>* committed_waits = nullptr) {
     for (;;) {
         bool done = false;
         queue.pop_batch([&](uint64_t&& value) {
@@ -39,6 +42,9 @@ Task<void> consume(Reactor& reactor, Doorbell& bell, SpscQueue<uint64_t>& queue,
         if (!queue.empty()) {
             bell.cancel_wait();
             continue;
+        }
+        if (committed_waits != nullptr) {
+            committed_waits->fetch_add(1, std::memory_order_release);
         }
         co_await bell.wait(reactor);
     }
@@ -56,24 +62,24 @@ TEST(Doorbell, WakesAReactorSleepingInTheKernelManyTimes) {
     constexpr uint64_t rounds = 1000;
     auto bell = make_doorbell();
     SpscQueue<uint64_t> queue(16);
-    std::atomic<bool> consumer_ready{false};
+    std::atomic<uint64_t> committed_waits{0};
     uint64_t received = 0;
     uint64_t out_of_order = 0;
     std::thread consumer([&] {
         auto reactor = Reactor::create();
         RL_ASSERT(reactor.ok());
-        consumer_ready.store(true);
-        (*reactor)->block_on(consume(**reactor, *bell, queue, rounds - 1, received, out_of_order));
+        (*reactor)->block_on(
+            consume(**reactor, *bell, queue, rounds - 1, received, out_of_order, &committed_waits));
     });
-    while (!consumer_ready.load()) {
-        std::this_thread::yield();
-    }
     for (uint64_t i = 0; i < rounds; ++i) {
-        // Wait until the consumer has announced it sleeps: with nothing else in flight, only
-        // this ring can wake it.
-        while (!bell->parked()) {
+        // Wait until the consumer has committed to its i-th wait: it announced, looked again
+        // and found nothing, so it cannot cancel and only this ring can wake it. Waiting for
+        // parked() alone is not enough: a push that lands between the consumer's announce and
+        // its second look makes it cancel, and that ring rightly writes nothing.
+        while (committed_waits.load(std::memory_order_acquire) <= i) {
             std::this_thread::yield();
         }
+        ASSERT_TRUE(bell->parked());
         ASSERT_TRUE(queue.try_push(uint64_t(i)));
         bell->ring();
     }
