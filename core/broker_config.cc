@@ -131,6 +131,20 @@ constexpr Setting settings[] = {
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_bool(n, v, c.group_sync);
      }},
+    {"sync-method",
+     "how an acknowledging flush reaches stable storage: fdatasync, the writes then one "
+     "fdatasync (overlapped with the next writes); dsync, one RWF_DSYNC write when the flush "
+     "fits in one (default fdatasync)",
+     [](BrokerConfig& c, std::string_view n, std::string_view v) {
+         if (v == "fdatasync") {
+             c.log.sync_method = SyncMethod::write_then_fdatasync;
+         } else if (v == "dsync") {
+             c.log.sync_method = SyncMethod::dsync_write;
+         } else {
+             return bad_value(n, v, "fdatasync or dsync");
+         }
+         return absl::OkStatus();
+     }},
     {"flush-interval-ms", "sync period under durability=interval (default 100)",
      [](BrokerConfig& c, std::string_view n, std::string_view v) {
          return parse_int<int64_t>(n, v, 1, c.log.flush_interval_ms);

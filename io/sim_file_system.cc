@@ -230,7 +230,12 @@ Task<absl::StatusOr<size_t>> SimFileSystem::file_write(SimFile& file, uint64_t p
         std::memcpy(inode.written.data() + position, data.data(), length);
         mark_dirty(inode, position, end);
     }
+    if (options.dsync && faults_.fail_sync_after >= 0 && faults_.fail_sync_after-- == 0) {
+        ++stats_.sync_errors;
+        co_return errno_to_status(EIO, absl::StrCat("dsync ", context()));
+    }
     if (options.dsync && length > 0) {
+        ++stats_.dsync_writes;
         if (inode.durable.size() < end) {
             inode.durable.resize(end, std::byte{0});
         }

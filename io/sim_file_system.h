@@ -32,6 +32,9 @@ struct FaultPlan {
     int64_t fail_write_after = -1;
     // The same for datasync(). A failed datasync makes nothing durable (a real kernel may
     // also drop the dirty pages, so callers must treat a failed sync as fatal for the file).
+    // A dsync write counts as a sync too: when its sync fails, its bytes reach the written
+    // image (as the page cache or the device cache would hold them) but not the durable one,
+    // and the write returns EIO.
     int64_t fail_sync_after = -1;
     // Capacity across all files, in bytes of file size (not rounded to blocks). A write,
     // allocate or truncate that would grow the total past it fails with ENOSPC and changes
@@ -54,7 +57,8 @@ enum class CrashMode {
 };
 
 struct SimStats {
-    uint64_t writes = 0;  // successful writes, short ones included
+    uint64_t writes = 0;        // successful writes, short ones included
+    uint64_t dsync_writes = 0;  // of which dsync ones
     uint64_t bytes_written = 0;
     uint64_t short_writes = 0;
     uint64_t reads = 0;

@@ -1,7 +1,8 @@
 // The log under injected faults on the simulated file system: no space, EIO on write and sync,
 // short writes, and simulated power loss at random moments (everything never synced is dropped
 // or torn). The promise checked every time: an acknowledged append under `always` survives,
-// byte for byte, and nothing partial is ever read.
+// byte for byte, and nothing partial is ever read. Every test runs under both sync methods: a
+// write then an fdatasync (overlapped with the next write), and a single RWF_DSYNC write.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -21,10 +22,11 @@ using testing::make_batch;
 
 constexpr char dir[] = "/data/faulty-0";
 
-class LogFaultTest : public ::testing::Test {
+class LogFaultTest : public ::testing::TestWithParam<SyncMethod> {
 protected:
-    static LogConfig config() {
+    LogConfig config() const {
         LogConfig config;
+        config.sync_method = GetParam();
         config.segment_bytes = 256 * 1024;
         config.prewrite_ahead_bytes = 0;
         config.tail_bytes_max = 32 * 1024;
@@ -46,12 +48,15 @@ protected:
         return batches.ok() ? *std::move(batches) : std::map<int64_t, std::vector<std::byte>>{};
     }
 
+    // The file system's syncs, however made: an fdatasync or a dsync write.
+    uint64_t durable_writes() const { return fs_->stats().syncs + fs_->stats().dsync_writes; }
+
     std::unique_ptr<io::Reactor> reactor_ = testing::make_reactor();
     std::unique_ptr<io::SimFileSystem> fs_ = std::make_unique<io::SimFileSystem>(7);
     ManualClock clock_{1'000'000};
 };
 
-TEST_F(LogFaultTest, NoSpaceIsAClearErrorAndTheLogResumesWhenSpaceReturns) {
+TEST_P(LogFaultTest, NoSpaceIsAClearErrorAndTheLogResumesWhenSpaceReturns) {
     auto log = open();
     std::map<int64_t, std::vector<std::byte>> acknowledged;
     // Room for the first segment and a little more: the roll to a second one cannot allocate.
@@ -86,7 +91,7 @@ TEST_F(LogFaultTest, NoSpaceIsAClearErrorAndTheLogResumesWhenSpaceReturns) {
     ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
 }
 
-TEST_F(LogFaultTest, EioOnSyncMeansTheAppendIsNotAcknowledged) {
+TEST_P(LogFaultTest, EioOnSyncMeansTheAppendIsNotAcknowledged) {
     auto log = open();
     std::map<int64_t, std::vector<std::byte>> acknowledged;
     for (int i = 0; i < 5; ++i) {
@@ -118,7 +123,7 @@ TEST_F(LogFaultTest, EioOnSyncMeansTheAppendIsNotAcknowledged) {
     ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
 }
 
-TEST_F(LogFaultTest, EioOnWriteMeansTheAppendIsNotAcknowledged) {
+TEST_P(LogFaultTest, EioOnWriteMeansTheAppendIsNotAcknowledged) {
     auto log = open();
     auto first = make_batch(1, 3, 100);
     ASSERT_TRUE(reactor_->block_on(log->append(first)).ok());
@@ -136,7 +141,7 @@ TEST_F(LogFaultTest, EioOnWriteMeansTheAppendIsNotAcknowledged) {
     ASSERT_TRUE(reactor_->block_on(log->close()).ok());
 }
 
-TEST_F(LogFaultTest, ShortWritesAreCompleted) {
+TEST_P(LogFaultTest, ShortWritesAreCompleted) {
     io::FaultPlan faults;
     faults.short_write_probability = 0.5;
     fs_->set_faults(faults);
@@ -168,7 +173,7 @@ io::Task<bool> wait_until(std::function<bool()> done) {
     co_return true;
 }
 
-TEST_F(LogFaultTest, IntervalPolicySyncsOnItsTimer) {
+TEST_P(LogFaultTest, IntervalPolicySyncsOnItsTimer) {
     LogConfig interval = config();
     interval.durability = Durability::interval;
     interval.flush_interval_ms = 2;
@@ -177,10 +182,10 @@ TEST_F(LogFaultTest, IntervalPolicySyncsOnItsTimer) {
     auto result = reactor_->block_on(log->append(batch));
     ASSERT_TRUE(result.ok());
     EXPECT_EQ(log->high_watermark(), Offset(3));  // acknowledged and readable at once
-    const uint64_t syncs_before = fs_->stats().syncs;
+    const uint64_t syncs_before = durable_writes();
     // Nobody asks for a flush: the timer alone must make the append durable.
     ASSERT_TRUE(reactor_->block_on(
-        wait_until([&] { return fs_->stats().syncs > syncs_before && log->stats().syncs > 0; })));
+        wait_until([&] { return durable_writes() > syncs_before && log->stats().syncs > 0; })));
     fs_->crash(io::CrashMode::drop_unsynced);
     (void)reactor_->block_on(log->close());
     auto reopened = open();
@@ -189,7 +194,7 @@ TEST_F(LogFaultTest, IntervalPolicySyncsOnItsTimer) {
     ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
 }
 
-TEST_F(LogFaultTest, NonePolicySyncsOnClose) {
+TEST_P(LogFaultTest, NonePolicySyncsOnClose) {
     LogConfig none = config();
     none.durability = Durability::none;
     auto log = *reactor_->block_on(Log::open(*fs_, dir, none, clock_));
@@ -230,7 +235,7 @@ io::Task<void> crash_after(io::SimFileSystem& fs, int turns, bool& crashed, uint
 // Many appenders, a crash after a random number of loop turns, recovery, repeat. Checked after
 // each crash: every acknowledged batch is there byte for byte at its offset, and everything
 // that is there is a batch that was appended at that offset (nothing torn, nothing invented).
-TEST_F(LogFaultTest, RandomCrashesNeverLoseAcknowledgedAppends) {
+TEST_P(LogFaultTest, RandomCrashesNeverLoseAcknowledgedAppends) {
     const uint64_t seed = io::SimFileSystem::seed_from_env(std::random_device{}());
     SCOPED_TRACE("replay with RINGLOG_SEED=" + std::to_string(seed));
     std::mt19937_64 random(seed);
@@ -288,16 +293,18 @@ io::Task<void> append_later(Log& log, int turns, std::vector<std::byte> batch,
     }
 }
 
-// The flusher syncs what is written while it writes what arrived meanwhile. Appends arrive
-// staggered while one write or sync fails at a random point: every append that was
-// acknowledged is there after a power loss, byte for byte; a failure drops only appends that
-// were not acknowledged; and syncs did run beside writes.
-TEST_F(LogFaultTest, SyncsOverlapWritesAndAFailureDropsOnlyUnacknowledgedAppends) {
+// The flusher syncs what is written while it writes what arrived meanwhile (fdatasync), or
+// makes each flush durable with its one write (dsync). Appends arrive staggered while one write
+// or sync fails at a random point: every append that was acknowledged is there after a power
+// loss, byte for byte; a failure drops only appends that were not acknowledged; and syncs did
+// run beside writes (fdatasync), or the flushes were dsync writes.
+TEST_P(LogFaultTest, SyncsOverlapWritesAndAFailureDropsOnlyUnacknowledgedAppends) {
     const uint64_t seed = io::SimFileSystem::seed_from_env(std::random_device{}());
     SCOPED_TRACE("replay with RINGLOG_SEED=" + std::to_string(seed));
     std::mt19937_64 random(seed);
     uint64_t overlapped = 0;
     uint64_t failed_appends = 0;
+    uint64_t dsync_writes = 0;
     for (int round = 0; round < 30; ++round) {
         fs_ = std::make_unique<io::SimFileSystem>(seed + round);
         fs_->set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });
@@ -321,6 +328,7 @@ TEST_F(LogFaultTest, SyncsOverlapWritesAndAFailureDropsOnlyUnacknowledgedAppends
         }
         reactor_->block_on(group.wait_idle());
         overlapped += log->stats().overlapped_syncs;
+        dsync_writes += fs_->stats().dsync_writes;
         failed_appends += failures.size();
         for (const absl::Status& failure : failures) {
             EXPECT_EQ(failure.code(), absl::StatusCode::kDataLoss) << failure;
@@ -334,9 +342,23 @@ TEST_F(LogFaultTest, SyncsOverlapWritesAndAFailureDropsOnlyUnacknowledgedAppends
         EXPECT_EQ(contents(*reopened), acknowledged) << "round " << round;
         ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
     }
-    EXPECT_GT(overlapped, 0u);
     EXPECT_GT(failed_appends, 0u);
+    if (GetParam() == SyncMethod::write_then_fdatasync) {
+        EXPECT_GT(overlapped, 0u);
+        EXPECT_EQ(dsync_writes, 0u);
+    } else {
+        EXPECT_EQ(overlapped, 0u);
+        EXPECT_GT(dsync_writes, 0u);
+    }
 }
+
+INSTANTIATE_TEST_SUITE_P(SyncMethods, LogFaultTest,
+                         ::testing::Values(SyncMethod::write_then_fdatasync,
+                                           SyncMethod::dsync_write),
+                         [](const ::testing::TestParamInfo<SyncMethod>& param_info) {
+                             return param_info.param == SyncMethod::dsync_write ? "Dsync"
+                                                                                : "Fdatasync";
+                         });
 
 }  // namespace
 }  // namespace ringlog::core

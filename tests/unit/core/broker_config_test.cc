@@ -66,6 +66,21 @@ TEST(BrokerConfig, GroupSyncIsOnUnlessTurnedOff) {
     EXPECT_FALSE(parse({"--group-sync", "sometimes"}).ok());
 }
 
+TEST(BrokerConfig, SyncMethodIsFdatasyncUnlessDsyncIsAskedFor) {
+    auto defaults = parse({});
+    ASSERT_TRUE(defaults.ok()) << defaults.status();
+    EXPECT_EQ(defaults->log.sync_method, SyncMethod::write_then_fdatasync);
+    auto dsync = parse({"--sync-method", "dsync"});
+    ASSERT_TRUE(dsync.ok()) << dsync.status();
+    EXPECT_EQ(dsync->log.sync_method, SyncMethod::dsync_write);
+    auto back = parse({"--sync-method", "dsync", "--sync-method", "fdatasync"});
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->log.sync_method, SyncMethod::write_then_fdatasync);
+    const auto bad = parse({"--sync-method", "fsync"});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("sync-method"), std::string::npos) << bad.status();
+}
+
 TEST(BrokerConfig, DatagramTransportFlags) {
     auto config = parse({"--dpdk", "--no-huge -m 256 --no-pci --vdev=net_memif0,role=server",
                          "--datagram-host", "127.0.1.1", "--dpdk-udp-port", "9300",

@@ -68,6 +68,40 @@ protected:
     ManualClock clock_{1'000'000};
 };
 
+// --sync-method dsync: an acknowledging flush that fits one write is that one RWF_DSYNC write,
+// with no fdatasync after it, and what it acknowledged survives a power loss; a flush too big
+// for one write falls back to the writes and one fdatasync.
+TEST_F(LogTest, TheDsyncMethodMakesAFlushDurableWithItsOneWrite) {
+    LogConfig config = small_config();
+    config.segment_bytes = 64 * 1024 * 1024;
+    config.tail_bytes_max = 16 * 1024 * 1024;
+    config.sync_method = SyncMethod::dsync_write;
+    auto log = open(config);
+    const io::SimStats before = fs_.stats();
+    const auto small = testing::make_batch(1, 3, 1000);
+    append(*log, small);
+    EXPECT_GT(fs_.stats().dsync_writes, before.dsync_writes);
+    EXPECT_EQ(fs_.stats().syncs, before.syncs);
+
+    // Six 1 MiB records: one flush of more than flush_write_bytes_max.
+    const auto big = testing::make_batch(2, 6, 1024 * 1024);
+    ASSERT_GT(big.size(), limits::flush_write_bytes_max);
+    const io::SimStats before_big = fs_.stats();
+    append(*log, big);
+    EXPECT_GT(fs_.stats().syncs, before_big.syncs);
+    EXPECT_EQ(fs_.stats().dsync_writes, before_big.dsync_writes);
+
+    fs_.crash(io::CrashMode::drop_unsynced);
+    (void)reactor_->block_on(log->close());
+    auto reopened = open(config);
+    ASSERT_NE(reopened, nullptr);
+    const auto batches = read_all(*reopened, Offset(0), 16 * 1024 * 1024);
+    ASSERT_EQ(batches.size(), 2u);
+    EXPECT_EQ(batches[0].as_produced, small);
+    EXPECT_EQ(batches[1].as_produced, big);
+    close(*reopened);
+}
+
 TEST_F(LogTest, AssignsConsecutiveOffsetsAndReadsBatchesBack) {
     auto log = open(small_config());
     std::vector<std::vector<std::byte>> batches;

@@ -138,6 +138,27 @@ TEST_F(SimFileSystemTest, DsyncWriteSurvivesACrash) {
     EXPECT_EQ(fs_.written_bytes("/d/a"), expected);
 }
 
+TEST_F(SimFileSystemTest, ADsyncWriteWhoseSyncFailsIsWrittenButNotDurable) {
+    auto file = make_synced("/d/a", block, 0xaa);
+    FaultPlan faults;
+    faults.fail_sync_after = 0;
+    fs_.set_faults(faults);
+    BufferRef dsynced = filled(block, 0xcc);
+    const absl::Status failed =
+        run(write_all(*file, block, bytes_of(dsynced, block), {.dsync = true}));
+    EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss) << failed;
+    EXPECT_EQ(fs_.stats().sync_errors, 1u);
+    EXPECT_EQ(fs_.stats().dsync_writes, 0u);
+    EXPECT_EQ(fs_.durable_size("/d/a"), block);
+    std::vector<std::byte> written = repeat(block, 0xaa);
+    const std::vector<std::byte> cached = repeat(block, 0xcc);
+    written.insert(written.end(), cached.begin(), cached.end());
+    EXPECT_EQ(fs_.written_bytes("/d/a"), written);  // the bytes reached the cache
+
+    fs_.crash(CrashMode::drop_unsynced);
+    EXPECT_EQ(fs_.written_bytes("/d/a"), repeat(block, 0xaa));
+}
+
 TEST_F(SimFileSystemTest, DatasyncMakesSizeChangesDurable) {
     auto file = make_synced("/d/a", 4 * block, 0xaa);
     ASSERT_TRUE(run(file->truncate(block)).ok());
