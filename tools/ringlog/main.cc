@@ -15,6 +15,20 @@ struct Command {
 };
 
 constexpr Command commands[] = {
+    {"topics",
+     "topics --bootstrap HOST:PORT list | create NAME [--partitions N] [--config K=V]... | "
+     "delete NAME | describe NAME",
+     ringlog::tools::topics_command},
+    {"produce",
+     "produce --bootstrap HOST:PORT --topic T [--partition P] [--key-separator S] "
+     "[--acks 0|1|all]   one record per line of stdin",
+     ringlog::tools::produce_command},
+    {"consume",
+     "consume --bootstrap HOST:PORT --topic T [--partition P] [--from earliest|latest|OFFSET] "
+     "[--count N] [--timeout-ms MS] [--group G] [--print-key] [--print-offset]",
+     ringlog::tools::consume_command},
+    {"groups", "groups --bootstrap HOST:PORT list | describe GROUP   offsets and lag",
+     ringlog::tools::groups_command},
     {"dump", "dump PATH...   print a segment's batches or an index's entries; verify CRCs",
      ringlog::tools::dump_command},
     {"bench", "bench [produce|consume|e2e] [flags]   load generator (bench --help)",

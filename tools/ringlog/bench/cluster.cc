@@ -24,17 +24,6 @@ namespace {
 using net::kafka::ApiKey;
 using net::kafka::ErrorCode;
 
-template <typename Message>
-int16_t common_version(const net::kafka::ApiVersionsResponse& response) {
-    for (const auto& api : response.api_keys) {
-        if (api.api_key == static_cast<int16_t>(Message::api_key)) {
-            const int16_t high = std::min(api.max_version, Message::max_version);
-            return high >= std::max(api.min_version, Message::min_version) ? high : -1;
-        }
-    }
-    return -1;
-}
-
 absl::StatusOr<ApiVersionsChosen> choose_versions(const net::kafka::ApiVersionsResponse& response) {
     ApiVersionsChosen chosen;
     chosen.produce = common_version<net::kafka::ProduceRequest>(response);

@@ -1,9 +1,11 @@
 // The load generator's Kafka plumbing: encoding a whole request frame (size, header, body) and
 // decoding a response frame, over the generated codec; and KafkaClient, a connection for the
-// few one-shot control requests (ApiVersions, Metadata, CreateTopics, ListOffsets). The data
-// path (Produce, Fetch) pipelines its own requests on a ClientConnection with the same helpers.
+// few one-shot control requests (ApiVersions, Metadata, CreateTopics, ListOffsets), which the
+// CLI's clients (tools/ringlog/client/) use for every request. The load generator's data path
+// (Produce, Fetch) pipelines its own requests on a ClientConnection with the same helpers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -16,6 +18,7 @@
 #include "io/base/status_macros.h"
 #include "io/reactor.h"
 #include "io/task.h"
+#include "net/kafka/generated/api_versions.h"
 #include "net/kafka/generated/headers.h"
 #include "net/kafka/protocol/reader.h"
 #include "net/kafka/protocol/writer.h"
@@ -40,6 +43,19 @@ void encode_request(net::kafka::Writer& writer, const Request& request, int16_t 
     header.encode(writer, net::kafka::request_header_version(header.request_api_key, version));
     request.encode(writer, version);
     writer.patch_int32_size(size);
+}
+
+// The highest version of `Message` that both the codec and the broker (its ApiVersions answer)
+// support; -1 when they share none.
+template <typename Message>
+int16_t common_version(const net::kafka::ApiVersionsResponse& response) {
+    for (const auto& api : response.api_keys) {
+        if (api.api_key == static_cast<int16_t>(Message::api_key)) {
+            const int16_t high = std::min(api.max_version, Message::max_version);
+            return high >= std::max(api.min_version, Message::min_version) ? high : -1;
+        }
+    }
+    return -1;
 }
 
 // Decodes a response frame (without its size prefix) into `response`, whose strings and bytes
@@ -79,6 +95,14 @@ public:
             co_return frame.status();
         }
         co_return decode_response(*frame, version, correlation_id, response);
+    }
+
+    // Sends a request the broker does not answer (Produce with acks=0).
+    template <typename Request>
+    [[nodiscard]] io::Task<absl::Status> send(const Request& request, int16_t version) {
+        encode_request(writer_, request, version, next_correlation_id_++);
+        const std::vector<net::kafka::ByteView> segments = writer_.gather();
+        co_return co_await connection_->send(segments);
     }
 
     void close() { connection_->close(); }

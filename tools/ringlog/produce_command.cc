@@ -1,0 +1,13 @@
+// `ringlog produce`: not written yet; the next commit brings it.
+#include <cstdio>
+
+#include "tools/ringlog/commands.h"
+
+namespace ringlog::tools {
+
+int produce_command(std::span<const std::string_view>) {
+    std::fprintf(stderr, "ringlog produce: not implemented yet\n");
+    return 1;
+}
+
+}  // namespace ringlog::tools
