@@ -59,7 +59,7 @@ absl::StatusOr<int64_t> for_each_fetched_record(
                 continue;
             }
             if (!visit(FetchedRecord{.offset = offset, .key = record.key, .value = record.value})) {
-                return offset + 1;
+                return offset;
             }
         }
         if (!iterator.status().ok()) {

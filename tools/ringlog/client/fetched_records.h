@@ -23,8 +23,9 @@ struct FetchedRecord {
     std::optional<std::span<const std::byte>> value;  // nullopt: a null value
 };
 
-// Calls `visit` for each record at or after `fetch_offset`, until it returns false. Returns
-// the offset to fetch next: after the last record visited, or after the last whole batch.
+// Calls `visit` for each record at or after `fetch_offset`, until it returns false (it does
+// not take that record). Returns the offset to fetch next: the record refused, or else the one
+// after the last whole batch.
 // kDataLoss for a batch that fails its CRC or does not inflate, kInvalidArgument for malformed
 // records.
 [[nodiscard]] absl::StatusOr<int64_t> for_each_fetched_record(
