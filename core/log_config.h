@@ -55,7 +55,8 @@ struct LogConfig {
     size_t dirty_bytes_max = 16 * 1024 * 1024;
 
     // Zero-fill this far ahead of the appender while the log is idle (0 disables). See
-    // LIMITS.md D9: durable appends into never-written blocks cost about twice as much.
+    // LIMITS.md D9: durable appends into never-written blocks cost about twice as much. A log
+    // whose folder is in memory (FileSystem::in_memory: tmpfs) never zero-fills.
     int64_t prewrite_ahead_bytes = 64LL * 1024 * 1024;
 };
 

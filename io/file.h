@@ -102,6 +102,11 @@ public:
     [[nodiscard]] virtual Task<absl::Status> sync_dir(std::string path) = 0;
 
     [[nodiscard]] virtual bool exists(const std::string& path) = 0;
+
+    // Whether files under `path` are kept in memory (tmpfs, ramfs) rather than on a device.
+    // There, zero-filling ahead of an appender buys nothing (no unwritten extents to convert,
+    // no journal commit to spare) and costs a CPU copy of every zero and the memory it fills.
+    [[nodiscard]] virtual bool in_memory(const std::string& path) = 0;
 };
 
 // Writes all of `data`, resubmitting after short writes. For direct files a short write may end

@@ -756,4 +756,8 @@ bool SimFileSystem::exists(const std::string& path) {
     return find(canonical(path)) != nullptr;
 }
 
+bool SimFileSystem::in_memory(const std::string& /*path*/) {
+    return in_memory_;
+}
+
 }  // namespace ringlog::io

@@ -151,6 +151,10 @@ public:
     [[nodiscard]] absl::Status rename(const std::string& from, const std::string& to) override;
     [[nodiscard]] Task<absl::Status> sync_dir(std::string path) override;
     [[nodiscard]] bool exists(const std::string& path) override;
+    // As set_in_memory() says; false (a device) unless a test sets it.
+    [[nodiscard]] bool in_memory(const std::string& path) override;
+
+    void set_in_memory(bool in_memory) { in_memory_ = in_memory; }
 
 private:
     class SimFile;
@@ -210,6 +214,7 @@ private:
     std::mt19937_64 random_;
     FaultPlan faults_;
     SimStats stats_;
+    bool in_memory_ = false;
     YieldHook yield_;
 
     std::map<std::string, Directory> directories_;

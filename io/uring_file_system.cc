@@ -4,7 +4,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -362,6 +364,14 @@ Task<absl::Status> UringFileSystem::sync_dir(std::string path) {
 bool UringFileSystem::exists(const std::string& path) {
     struct stat st;
     return ::stat(path.c_str(), &st) == 0;
+}
+
+bool UringFileSystem::in_memory(const std::string& path) {
+    struct statfs fs;
+    if (::statfs(path.c_str(), &fs) != 0) {
+        return false;  // unknown: treated as a device, where zero-filling is what helps
+    }
+    return fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
 }
 
 }  // namespace ringlog::io

@@ -87,6 +87,7 @@ public:
     [[nodiscard]] absl::Status rename(const std::string& from, const std::string& to) override;
     [[nodiscard]] Task<absl::Status> sync_dir(std::string path) override;
     [[nodiscard]] bool exists(const std::string& path) override;
+    [[nodiscard]] bool in_memory(const std::string& path) override;
 
 private:
     Reactor& reactor_;  // outlives this file system and every file it opens

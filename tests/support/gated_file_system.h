@@ -60,6 +60,8 @@ public:
 
     bool exists(const std::string& path) override { return inner_.exists(path); }
 
+    bool in_memory(const std::string& path) override { return inner_.in_memory(path); }
+
 private:
     io::FileSystem& inner_;
     std::function<bool(const std::string&)> gated_;

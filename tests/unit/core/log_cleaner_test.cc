@@ -143,6 +143,8 @@ public:
 
     bool exists(const std::string& path) override { return !crashed_ && sim_.exists(path); }
 
+    bool in_memory(const std::string& path) override { return sim_.in_memory(path); }
+
 private:
     absl::Status step() {
         if (!crashed_ && count_++ == crash_at_) {

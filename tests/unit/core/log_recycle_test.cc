@@ -93,6 +93,37 @@ TEST_F(LogRecycleTest, RetainedSegmentFilesBecomeTheNextSegments) {
     ASSERT_TRUE(reactor_->block_on(reopened->close()).ok());
 }
 
+// A log whose folder is in memory (tmpfs) writes no zeros ahead of its appender and keeps no
+// spare files: there they cost a CPU copy and memory, and no unwritten extent is spared. The
+// same appends on a device zero-fill and recycle.
+TEST_F(LogRecycleTest, ALogInMemoryNeitherZeroFillsNorKeepsSpareFiles) {
+    for (const bool in_memory : {false, true}) {
+        SCOPED_TRACE(in_memory ? "in memory" : "on a device");
+        fs_ = std::make_unique<io::SimFileSystem>(11);
+        fs_->set_in_memory(in_memory);
+        // Zero-filling: a reach of two 1 MiB chunks in a 4 MiB segment.
+        LogConfig prewriting = config();
+        prewriting.segment_bytes = 4 * 1024 * 1024;
+        prewriting.prewrite_ahead_bytes = 2 * 1024 * 1024;
+        auto fresh = reactor_->block_on(Log::open(*fs_, "/data/prewrite-0", prewriting, clock_));
+        ASSERT_TRUE(fresh.ok()) << fresh.status();
+        ASSERT_TRUE(reactor_->block_on((*fresh)->wait_prewritten()).ok());
+        EXPECT_EQ((*fresh)->stats().prewrite_bytes == 0, in_memory);
+        EXPECT_EQ((*fresh)->config().prewrite_ahead_bytes == 0, in_memory);
+        ASSERT_TRUE(reactor_->block_on((*fresh)->close()).ok());
+        // Spare files: the fixture's retention makes them on a device.
+        appended_.clear();
+        auto log = open();
+        ASSERT_NE(log, nullptr);
+        for (uint64_t i = 0; i < 400; ++i) {
+            append(*log, i);
+        }
+        EXPECT_EQ(log->stats().recycled_segments == 0, in_memory);
+        EXPECT_EQ(contents(*log), expected(*log));
+        ASSERT_TRUE(reactor_->block_on(log->close()).ok());
+    }
+}
+
 // A power loss right after the log moved into a recycled file (one batch in it, the old
 // segment's batches behind), and at random points later: recovery finds exactly the
 // acknowledged batches, and none of the stale ones comes back.

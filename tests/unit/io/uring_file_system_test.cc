@@ -5,8 +5,10 @@
 #include "io/uring_file_system.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -271,6 +273,21 @@ TEST_F(UringFileSystemTest, DirectoryOperations) {
     ASSERT_TRUE(fs_.remove_all(path("x")).ok());
     EXPECT_FALSE(fs_.exists(path("x")));
     EXPECT_EQ(fs_.remove_all(path("x")).code(), absl::StatusCode::kNotFound);
+}
+
+// tmpfs is the file system a test can be sure of finding in memory (/dev/shm, when it is one);
+// procfs is never one, and a path that does not exist is treated as a device.
+TEST_F(UringFileSystemTest, InMemoryIsTrueOnTmpfsOnly) {
+    EXPECT_FALSE(fs_.in_memory("/proc"));
+    EXPECT_FALSE(fs_.in_memory("/no/such/folder/anywhere"));
+    struct statfs shm;
+    if (::statfs("/dev/shm", &shm) != 0 || shm.f_type != TMPFS_MAGIC) {
+        GTEST_SKIP() << "/dev/shm is not a tmpfs here";
+    }
+    std::string pattern = "/dev/shm/ringlog-io-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    EXPECT_TRUE(fs_.in_memory(pattern));
+    ::rmdir(pattern.c_str());
 }
 
 #if !defined(NDEBUG) || defined(RINGLOG_SANITIZE)
