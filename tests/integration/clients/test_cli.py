@@ -18,13 +18,14 @@ without --advertise-shards), checked with an independent client (confluent-kafka
   next run starts there;
 - groups: `list` shows a group a confluent-kafka consumer committed for, `describe` its
   committed offsets, end offsets and lag exactly;
-- bad input (unknown topic, bad flag, a port nothing listens on, bad offsets): a nonzero exit
-  and a one-line error, within a deadline.
+- bad input (unknown topic, bad flag, a port nothing listens on, a peer that never answers,
+  bad offsets): a nonzero exit and a one-line error, within a deadline.
 
 The ringlog binary comes from $RINGLOG_CLI (set by CMake).
 """
 
 import os
+import socket
 import sys
 import time
 
@@ -46,17 +47,17 @@ def ringlog(args, input_bytes=None, check_rc=True, timeout=TIMEOUT):
                        timeout=timeout, check_rc=check_rc)
 
 
-def fails_with(args, text, input_bytes=None):
+def fails_with(args, text, input_bytes=None, within=25.0):
     """Runs ringlog expecting failure: nonzero exit, `text` in a one-line error."""
     started = time.monotonic()
-    done = ringlog(args, input_bytes=input_bytes, check_rc=False, timeout=30.0)
+    done = ringlog(args, input_bytes=input_bytes, check_rc=False, timeout=within + 30.0)
     err = done.stderr.decode(errors="replace")
     check(done.returncode not in (0, None) and done.returncode > 0,
           "ringlog %s: expected a failure exit, got %s\nstderr: %s" % (" ".join(args), harness.describe_returncode(done.returncode), err))
     first = err.strip().split("\n")[0] if err.strip() else ""
-    check(first.startswith("ringlog ") and text in first,
+    check(first.startswith("ringlog") and text in first,
           "ringlog %s: expected an error line with %r, stderr: %r" % (" ".join(args), text, err))
-    check(time.monotonic() - started < 25.0, "ringlog %s took %.1f s to fail" % (" ".join(args), time.monotonic() - started))
+    check(time.monotonic() - started < within, "ringlog %s took %.1f s to fail" % (" ".join(args), time.monotonic() - started))
     return first
 
 
@@ -277,6 +278,14 @@ def case_bad_input(ctx):
                  ["groups", "--bootstrap", dead, "list"]):
         fails_with(args, "connect")
     fails_with(["produce", "--bootstrap", dead, "--topic", "exists"], "connect", input_bytes=b"x\n")
+    # A peer that takes the connection and never answers: the request deadline (30 s) ends it.
+    silent = socket.socket()
+    try:
+        silent.bind((harness.LOOPBACK, 0))
+        silent.listen(8)  # never accepted: the kernel completes the handshake, nobody reads
+        fails_with(["topics", "--bootstrap", "%s:%d" % silent.getsockname(), "list"], "no answer within", within=45.0)
+    finally:
+        silent.close()
     # Nothing was produced by the failed commands.
     partitions, _ = describe(b, "exists")
     check_eq({p: v[2] for p, v in partitions.items()}, {0: 0, 1: 0}, "end offsets after the failures")
