@@ -25,6 +25,21 @@ io::Task<absl::Status> GroupSync::datasync(io::File& file) {
     co_return std::move(request.status);
 }
 
+bool GroupSync::try_begin_solo() {
+    if (rounds_ >= rounds_max_ || !waiting_.empty()) {
+        return false;
+    }
+    ++rounds_;
+    ++stats_.solo_writes;
+    return true;
+}
+
+void GroupSync::end_solo() {
+    RL_ASSERT(rounds_ > 0);
+    --rounds_;
+    round_done_.notify_all();  // a round is free: the first request waiting leads one
+}
+
 io::Task<void> GroupSync::run_round() {
     RL_ASSERT(rounds_ < rounds_max_ && !waiting_.empty());
     ++rounds_;

@@ -32,6 +32,7 @@ struct GroupSyncStats {
     uint64_t file_syncs = 0;         // rounds of one request: that file's fdatasync
     uint64_t file_system_syncs = 0;  // rounds of several: one syncfs for all of them
     uint64_t failed_rounds = 0;
+    uint64_t solo_writes = 0;  // dsync writes that took a round of their own (try_begin_solo)
     metrics::LatencyBuckets round_latency;
 };
 
@@ -50,6 +51,13 @@ public:
     // with the error of the sync that was to cover it (a failed round fails every request in
     // it: nobody can tell which file's data a failed syncfs lost).
     [[nodiscard]] io::Task<absl::Status> datasync(io::File& file);
+
+    // A log about to make a flush durable with one RWF_DSYNC write instead of a write and
+    // then datasync() asks for a round of its own: true while a round is free and no request
+    // waits (the write then counts as a round until end_solo()); false and the log writes,
+    // then asks datasync() to join the next round.
+    [[nodiscard]] bool try_begin_solo();
+    void end_solo();
 
     const GroupSyncStats& stats() const { return stats_; }
 

@@ -724,57 +724,80 @@ io::Task<absl::Status> Log::flush_locked(bool sync) {
     if (sync && config_.sync_method == SyncMethod::dsync_write) {
         co_return co_await flush_once_locked(sync);
     }
-    // Pipelined: while the sync of what is written runs, the bytes appended meanwhile are
-    // written beside it, so under load each step costs the longer of a write and a sync rather
-    // than both (a sync costs about as much as the write before it: LIMITS.md D6, D8). The
-    // sync covers only writes that completed before it started; the block the two share holds
-    // the same bytes below the synced end in either version.
     while (true) {
         const uint64_t end = tail_->end();
-        const Offset end_offset = next_offset_;
         const bool unsynced = sync && written_end_ > durable_end_;
         const bool dirty = end > written_end_;
         if (!unsynced && !dirty) {
             break;
         }
-        const uint64_t synced_end = written_end_;
-        const Offset synced_offset = written_offset_;
-        absl::Status sync_status;
-        absl::Status write_status;
-        io::TaskGroup operations;
-        if (unsynced) {
-            operations.spawn(sync_active(sync_status));
+        // Adaptive: nothing written awaits a sync and little is to be written, so one dsync
+        // write makes it durable, if the shard's GroupSync has a round free for it.
+        const bool solo = sync && !unsynced && adaptive_dsync_fits(end)
+                          && (group_sync_ == nullptr || group_sync_->try_begin_solo());
+        absl::Status status;
+        if (solo) {
+            status = co_await flush_once_locked(sync);  // one dsync write
+            if (group_sync_ != nullptr) {
+                group_sync_->end_solo();
+            }
+        } else {
+            status = co_await pipelined_step_locked(sync);
         }
-        if (dirty) {
-            operations.spawn(write_dirty(written_end_, write_status));
+        if (!status.ok()) {
+            co_return status;
         }
-        stats_.overlapped_syncs += unsynced && dirty ? 1 : 0;
-        co_await operations.wait_idle();
-        ++stats_.flushes;
-        if (unsynced && sync_status.ok()) {
-            durable_end_ = synced_end;
-            durable_offset_ = synced_offset;
-            watermark_moved_.notify_all();
-        }
-        if (dirty && write_status.ok()) {
-            written_end_ = end;
-            written_offset_ = end_offset;
-            prewritten_end_ = std::max(prewritten_end_, align_up(end));
-            release_written_tail(end);
-        }
-        const absl::Status failed = !sync_status.ok() ? sync_status : write_status;
-        if (!failed.ok()) {
-            last_flush_error_ = absl::Status(
-                failed.code(), absl::StrCat("flush ", active().path(), ": ", failed.message()));
-            return_flush_error();
-            co_return last_flush_error_;
-        }
-        last_flush_error_ = absl::OkStatus();
-        flushed_.notify_all();
         if (!sync) {
             break;  // one write per call; the flusher calls again for more
         }
     }
+    flushed_.notify_all();
+    co_return absl::OkStatus();
+}
+
+// Pipelined: while the sync of what is written runs, the bytes appended meanwhile are written
+// beside it, so under load each step costs the longer of a write and a sync rather than both
+// (a sync costs about as much as the write before it: LIMITS.md D6, D8). The sync covers only
+// writes that completed before it started; the block the two share holds the same bytes below
+// the synced end in either version.
+io::Task<absl::Status> Log::pipelined_step_locked(bool sync) {
+    const uint64_t end = tail_->end();
+    const Offset end_offset = next_offset_;
+    const bool unsynced = sync && written_end_ > durable_end_;
+    const bool dirty = end > written_end_;
+    const uint64_t synced_end = written_end_;
+    const Offset synced_offset = written_offset_;
+    absl::Status sync_status;
+    absl::Status write_status;
+    io::TaskGroup operations;
+    if (unsynced) {
+        operations.spawn(sync_active(sync_status));
+    }
+    if (dirty) {
+        operations.spawn(write_dirty(written_end_, write_status));
+    }
+    stats_.overlapped_syncs += unsynced && dirty ? 1 : 0;
+    co_await operations.wait_idle();
+    ++stats_.flushes;
+    if (unsynced && sync_status.ok()) {
+        durable_end_ = synced_end;
+        durable_offset_ = synced_offset;
+        watermark_moved_.notify_all();
+    }
+    if (dirty && write_status.ok()) {
+        written_end_ = end;
+        written_offset_ = end_offset;
+        prewritten_end_ = std::max(prewritten_end_, align_up(end));
+        release_written_tail(end);
+    }
+    const absl::Status failed = !sync_status.ok() ? sync_status : write_status;
+    if (!failed.ok()) {
+        last_flush_error_ = absl::Status(
+            failed.code(), absl::StrCat("flush ", active().path(), ": ", failed.message()));
+        return_flush_error();
+        co_return last_flush_error_;
+    }
+    last_flush_error_ = absl::OkStatus();
     flushed_.notify_all();
     co_return absl::OkStatus();
 }
@@ -807,6 +830,12 @@ io::Task<void> Log::write_dirty(uint64_t from, absl::Status& status) {
     status = co_await write_tail(from, false);
 }
 
+bool Log::adaptive_dsync_fits(uint64_t end) const {
+    return config_.sync_method == SyncMethod::adaptive
+           && end - written_end_ <= limits::adaptive_dsync_bytes_max
+           && align_up(end) - align_down(written_end_) <= limits::flush_write_bytes_max;
+}
+
 // One write and then one sync: the dsync_write method (a single RWF_DSYNC write when the flush
 // fits in one) has no separate sync to overlap.
 io::Task<absl::Status> Log::flush_once_locked(bool sync) {
@@ -819,7 +848,8 @@ io::Task<absl::Status> Log::flush_once_locked(bool sync) {
         co_return absl::OkStatus();
     }
     absl::Status status;
-    const bool dsync = need_sync && need_write && config_.sync_method == SyncMethod::dsync_write
+    const bool dsync = need_sync && need_write
+                       && config_.sync_method != SyncMethod::write_then_fdatasync
                        && align_up(end) - align_down(written_end_) <= limits::flush_write_bytes_max;
     const auto started = std::chrono::steady_clock::now();
     if (need_write) {

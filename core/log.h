@@ -258,6 +258,11 @@ private:
     void return_flush_error();
     io::Task<absl::Status> write_tail(uint64_t from, bool dsync);
     io::Task<void> prewrite_step();
+    // One step of the pipelined flush: the sync of what is written beside the write of what
+    // is not.
+    io::Task<absl::Status> pipelined_step_locked(bool sync);
+    // SyncMethod::adaptive: whether a flush to `end` is small enough for one dsync write.
+    bool adaptive_dsync_fits(uint64_t end) const;
     bool prewrite_wanted() const;
     uint64_t preallocation_bytes(uint64_t from) const;
     void roll_back_unflushed(const absl::Status& cause);

@@ -21,8 +21,15 @@ enum class Durability {
 };
 
 enum class SyncMethod {
-    write_then_fdatasync,  // write(s), then one fdatasync
+    write_then_fdatasync,  // write(s), then one fdatasync, overlapped with the next write(s)
     dsync_write,           // a single RWF_DSYNC write when the flush fits in one write
+    // A flush that finds nothing written awaiting its sync, and little to write
+    // (limits::adaptive_dsync_bytes_max), is one RWF_DSYNC write while its shard's GroupSync
+    // has a round free: a lone append is durable after one device operation instead of two.
+    // Anything bigger, or a flush behind a sync in flight, is written and then synced,
+    // overlapped with the next writes, so a busy log keeps its pipeline and many partitions
+    // keep sharing syncfs rounds.
+    adaptive,
 };
 
 struct LogConfig {

@@ -84,6 +84,10 @@ SampleSet collect_shard(const ShardLocal& local) {
             "Sync rounds: an fdatasync for one waiting log, a syncfs for several.",
             MetricType::counter, {{"shard", shard}, {"kind", "syncfs"}},
             static_cast<double>(sync.file_system_syncs));
+        add(set, "ringlog_group_sync_rounds_total",
+            "Sync rounds: an fdatasync for one waiting log, a syncfs for several.",
+            MetricType::counter, {{"shard", shard}, {"kind", "dsync_write"}},
+            static_cast<double>(sync.solo_writes));
         add(set, "ringlog_group_sync_failed_rounds_total",
             "Sync rounds that failed (every log in them rolls back).", MetricType::counter,
             {{"shard", shard}}, static_cast<double>(sync.failed_rounds));

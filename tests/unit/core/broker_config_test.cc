@@ -66,13 +66,19 @@ TEST(BrokerConfig, GroupSyncIsOnUnlessTurnedOff) {
     EXPECT_FALSE(parse({"--group-sync", "sometimes"}).ok());
 }
 
-TEST(BrokerConfig, SyncMethodIsFdatasyncUnlessDsyncIsAskedFor) {
+TEST(BrokerConfig, SyncMethodIsFdatasyncUnlessAnotherIsAskedFor) {
     auto defaults = parse({});
     ASSERT_TRUE(defaults.ok()) << defaults.status();
     EXPECT_EQ(defaults->log.sync_method, SyncMethod::write_then_fdatasync);
     auto dsync = parse({"--sync-method", "dsync"});
     ASSERT_TRUE(dsync.ok()) << dsync.status();
     EXPECT_EQ(dsync->log.sync_method, SyncMethod::dsync_write);
+    auto fdatasync = parse({"--sync-method", "fdatasync"});
+    ASSERT_TRUE(fdatasync.ok()) << fdatasync.status();
+    EXPECT_EQ(fdatasync->log.sync_method, SyncMethod::write_then_fdatasync);
+    auto adaptive = parse({"--sync-method", "adaptive"});
+    ASSERT_TRUE(adaptive.ok()) << adaptive.status();
+    EXPECT_EQ(adaptive->log.sync_method, SyncMethod::adaptive);
     auto back = parse({"--sync-method", "dsync", "--sync-method", "fdatasync"});
     ASSERT_TRUE(back.ok()) << back.status();
     EXPECT_EQ(back->log.sync_method, SyncMethod::write_then_fdatasync);

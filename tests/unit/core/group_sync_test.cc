@@ -49,6 +49,12 @@ io::Task<void> write_block(io::File* file, char fill) {
     EXPECT_TRUE(status.ok()) << status;
 }
 
+io::Task<void> let_turns_pass(int turns) {
+    for (int i = 0; i < turns; ++i) {
+        co_await io::Reactor::current().yield();
+    }
+}
+
 io::Task<void> sync_into(GroupSync* group, io::File* file, absl::Status* status) {
     *status = co_await group->datasync(*file);
 }
@@ -220,6 +226,77 @@ io::Task<void> append_many(Log* log, uint64_t seed, int count,
         if (result.ok()) {
             (*acknowledged)[result->base_offset.value()] = std::move(batch);
         }
+    }
+}
+
+// A log's dsync write takes a round of its own: while it runs (and the only round is taken) a
+// sync waits, and starts once the write ends; no solo write starts while a request waits.
+TEST_F(GroupSyncTest, ASoloWriteTakesARoundAndASyncWaitsForIt) {
+    reactor_->block_on(write_block(files_[0].get(), 'a'));
+    ASSERT_TRUE(group_.try_begin_solo());
+    EXPECT_FALSE(group_.try_begin_solo());  // the one round is taken
+    absl::Status status = absl::UnknownError("not run");
+    io::TaskGroup syncs;
+    syncs.spawn(sync_into(&group_, files_[0].get(), &status));
+    reactor_->block_on(let_turns_pass(10));
+    EXPECT_TRUE(absl::IsUnknown(status)) << "the sync ran beside the solo write";
+    EXPECT_EQ(fs_.stats().syncs, 0u);
+    group_.end_solo();
+    EXPECT_FALSE(group_.try_begin_solo());  // a request waits: it goes first
+    reactor_->block_on(syncs.wait_idle());
+    EXPECT_TRUE(status.ok()) << status;
+    EXPECT_TRUE(durable("/d/a", 'a'));
+    EXPECT_EQ(group_.stats().solo_writes, 1u);
+    EXPECT_TRUE(group_.try_begin_solo());  // free again
+    group_.end_solo();
+}
+
+// The same logs under SyncMethod::adaptive: small flushes are dsync writes while a round is
+// free, the rest wait and share syncfs rounds; a power loss keeps every acknowledged batch.
+TEST(GroupSyncLogTest, AdaptiveLogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLoss) {
+    auto reactor = testing::make_reactor();
+    io::SimFileSystem fs(13);
+    fs.set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });
+    LogConfig config;
+    config.segment_bytes = 64 * 1024;
+    config.durability = Durability::always;
+    config.prewrite_ahead_bytes = 0;
+    config.sync_method = SyncMethod::adaptive;
+    GroupSync group(1);
+    constexpr int logs = 3;
+    std::vector<std::unique_ptr<Log>> opened;
+    for (int i = 0; i < logs; ++i) {
+        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
+                                               Clock::system(), nullptr, &group));
+        ASSERT_TRUE(log.ok()) << log.status();
+        opened.push_back(*std::move(log));
+    }
+    std::vector<std::map<int64_t, std::vector<std::byte>>> acknowledged(logs);
+    io::TaskGroup appenders;
+    for (int i = 0; i < logs; ++i) {
+        appenders.spawn(
+            append_many(opened[i].get(), static_cast<uint64_t>(i), 60, &acknowledged[i]));
+    }
+    reactor->block_on(appenders.wait_idle());
+    EXPECT_GT(group.stats().solo_writes, 0u);
+    EXPECT_GT(fs.stats().dsync_writes, 0u);
+    fs.crash(io::CrashMode::tear_unsynced);
+    for (auto& log : opened) {
+        (void)reactor->block_on(log->close());
+    }
+    opened.clear();
+    for (int i = 0; i < logs; ++i) {
+        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
+                                               Clock::system(), nullptr, &group));
+        ASSERT_TRUE(log.ok()) << log.status();
+        auto readable = testing::readable_batches(*reactor, **log);
+        ASSERT_TRUE(readable.ok()) << readable.status();
+        for (const auto& [offset, batch] : acknowledged[i]) {
+            auto found = readable->find(offset);
+            ASSERT_NE(found, readable->end()) << "log " << i << " lost offset " << offset;
+            EXPECT_EQ(found->second, batch) << "log " << i << " offset " << offset;
+        }
+        ASSERT_TRUE(reactor->block_on((*log)->close()).ok());
     }
 }
 

@@ -102,6 +102,38 @@ TEST_F(LogTest, TheDsyncMethodMakesAFlushDurableWithItsOneWrite) {
     close(*reopened);
 }
 
+// SyncMethod::adaptive: a small lone flush is one dsync write; one bigger than
+// adaptive_dsync_bytes_max is written and then fdatasynced. Both survive a power loss.
+TEST_F(LogTest, TheAdaptiveMethodWritesSmallFlushesDsyncAndBigOnesThenSyncs) {
+    LogConfig config = small_config();
+    config.segment_bytes = 64 * 1024 * 1024;
+    config.tail_bytes_max = 16 * 1024 * 1024;
+    config.sync_method = SyncMethod::adaptive;
+    auto log = open(config);
+    const io::SimStats before = fs_.stats();
+    const auto small = testing::make_batch(1, 3, 1000);
+    append(*log, small);
+    EXPECT_EQ(fs_.stats().dsync_writes, before.dsync_writes + 1);
+    EXPECT_EQ(fs_.stats().syncs, before.syncs);
+
+    const auto big = testing::make_batch(2, 4, 64 * 1024);
+    ASSERT_GT(big.size(), limits::adaptive_dsync_bytes_max);
+    const io::SimStats before_big = fs_.stats();
+    append(*log, big);
+    EXPECT_EQ(fs_.stats().syncs, before_big.syncs + 1);
+    EXPECT_EQ(fs_.stats().dsync_writes, before_big.dsync_writes);
+
+    fs_.crash(io::CrashMode::drop_unsynced);
+    (void)reactor_->block_on(log->close());
+    auto reopened = open(config);
+    ASSERT_NE(reopened, nullptr);
+    const auto batches = read_all(*reopened, Offset(0), 16 * 1024 * 1024);
+    ASSERT_EQ(batches.size(), 2u);
+    EXPECT_EQ(batches[0].as_produced, small);
+    EXPECT_EQ(batches[1].as_produced, big);
+    close(*reopened);
+}
+
 TEST_F(LogTest, AssignsConsecutiveOffsetsAndReadsBatchesBack) {
     auto log = open(small_config());
     std::vector<std::vector<std::byte>> batches;
