@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "io/base/status_macros.h"
 #include "io/task_group.h"
+#include "net/kafka/compression.h"
 #include "net/kafka/record_batch.h"
 
 namespace ringlog::core::api {
@@ -45,8 +46,43 @@ struct ProduceItem {
     PendingAck* pending;  // acks=all only
 };
 
-// Checks what the log does not: every batch is magic v2 and within the topic's size limit.
-ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes, int16_t version) {
+// The most a compressed batch of a compacted topic may inflate to while its keys are checked.
+constexpr size_t inflated_bytes_max = 64 * 1024 * 1024;
+
+constexpr std::string_view no_key_message = "Compacted topic cannot accept message without key";
+
+// Kafka refuses a record without a key on a compacted topic (INVALID_RECORD): compaction keeps
+// the newest record of each key, and a record with none could never be compacted. A
+// compressed batch is inflated to look, as Kafka's validator does for such topics.
+ErrorCode check_keys(const net::kafka::RecordBatchView& batch) {
+    if (batch.is_control()) {
+        return ErrorCode::none;
+    }
+    std::vector<std::byte> inflated;
+    std::span<const std::byte> records = batch.records_bytes();
+    if (batch.compression() != net::kafka::Compression::none) {
+        absl::StatusOr<std::vector<std::byte>> bytes =
+            net::kafka::decompress(batch.compression(), records, inflated_bytes_max);
+        if (!bytes.ok()) {
+            return ErrorCode::corrupt_message;
+        }
+        inflated = *std::move(bytes);
+        records = inflated;
+    }
+    net::kafka::RecordIterator iterator(records, batch.records_count());
+    net::kafka::Record record;
+    while (iterator.next(record)) {
+        if (!record.key.has_value()) {
+            return ErrorCode::invalid_record;
+        }
+    }
+    return iterator.status().ok() ? ErrorCode::none : ErrorCode::corrupt_message;
+}
+
+// Checks what the log does not: every batch is magic v2 and within the topic's size limit,
+// and on a compacted topic every record has a key (`message` then says so).
+ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes, int16_t version,
+                        bool compacted, std::string_view& message) {
     if (records.empty()) {
         return ErrorCode::corrupt_message;
     }
@@ -70,6 +106,12 @@ ErrorCode check_batches(net::kafka::ByteView records, int32_t max_message_bytes,
         }
         if (batch->size_bytes() > static_cast<size_t>(max_message_bytes)) {
             return ErrorCode::message_too_large;
+        }
+        if (compacted) {
+            if (const ErrorCode keys = check_keys(*batch); keys != ErrorCode::none) {
+                message = keys == ErrorCode::invalid_record ? no_key_message : std::string_view();
+                return keys;
+            }
         }
         position += batch->size_bytes();
     }
@@ -103,10 +145,15 @@ io::Task<void> append_one(ShardLocal& local, ProduceItem item, int16_t acks, int
         co_return;
     }
     Partition::Use partition = found->use();
-    const ErrorCode checked = check_batches(item.records, partition->max_message_bytes(), version);
+    std::string_view message;
+    const ErrorCode checked = check_batches(item.records, partition->max_message_bytes(), version,
+                                            partition->log().config().compact, message);
     if (checked != ErrorCode::none) {
         ++partition->counters().produce_errors;
         out.error_code = code(checked);
+        if (!message.empty()) {
+            out.error_message = message;
+        }
         co_return;
     }
     // Every append returns once stored; acks=all waits for the disk afterwards (finish_produce),

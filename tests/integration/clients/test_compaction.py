@@ -13,7 +13,9 @@ and a broker cleaner that looks every 200 ms:
   exactly the newest value of each live key at the offset it was produced at, and nothing of
   the tombstoned keys (their tombstones gone after delete.retention.ms), besides sentinels;
 - the broker reports the cleaning on stderr ("ringlogd: cleaned ...") and every stored batch
-  passes its CRC-32C.
+  passes its CRC-32C;
+- a record without a key is refused on a compacted topic (INVALID_RECORD, compressed or not,
+  nothing of them stored) and taken on a delete topic.
 """
 
 import os
@@ -212,7 +214,30 @@ def case_compaction_snappy(ctx):
     run_case(ctx, "snappy")
 
 
-CASES = [("compaction_uncompressed", case_compaction_uncompressed), ("compaction_snappy", case_compaction_snappy)]
+def case_null_keys_refused(ctx):
+    """Kafka refuses a record without a key on a compacted topic with INVALID_RECORD, compressed
+    or not, and stores nothing of it; keyed records and a delete topic's null keys go in."""
+    broker = ctx.broker()
+    cu.create_topic(broker.bootstrap, "compact-keys", 1, {"cleanup.policy": "compact"})
+    cu.create_topic(broker.bootstrap, "delete-keys", 1, {"cleanup.policy": "delete"})
+    keyed = cu.produce(broker.bootstrap, "compact-keys", [{"key": b"k%d" % i, "value": b"v%d" % i, "partition": 0} for i in range(10)])
+    cu.check_deliveries(keyed, "keyed records to a compacted topic")
+    for codec in ("none", "snappy"):
+        config = {"compression.codec": codec, "retries": 0}
+        refused = cu.produce(broker.bootstrap, "compact-keys", [{"key": None, "value": b"nokey-%s-%d" % (codec.encode(), i), "partition": 0} for i in range(5)], config)
+        codes = {r.error.code() if r.error is not None else None for r in refused}
+        check_eq(codes, {KafkaError.INVALID_RECORD}, "delivery errors of null-key records (%s) to a compacted topic" % codec)
+    print("  ok   null keys refused with INVALID_RECORD, uncompressed and snappy")
+    stored = cu.consume(broker.bootstrap, "compact-keys", [0], expected=len(keyed))
+    check_eq(sorted((m.key, m.value) for m in stored), sorted((r.key, r.value) for r in keyed), "what the compacted topic holds")
+    accepted = cu.produce(broker.bootstrap, "delete-keys", [{"key": None, "value": b"v%d" % i, "partition": 0} for i in range(5)])
+    cu.check_deliveries(accepted, "null-key records to a delete topic")
+    print("  ok   the compacted topic holds exactly the keyed records; a delete topic takes null keys")
+    broker.stop()
+
+
+CASES = [("compaction_uncompressed", case_compaction_uncompressed), ("compaction_snappy", case_compaction_snappy),
+         ("null_keys_refused", case_null_keys_refused)]
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(CASES, __doc__))
