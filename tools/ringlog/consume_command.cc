@@ -389,17 +389,7 @@ io::Task<absl::Status> run_consume(io::Reactor& reactor, const Flags& flags) {
 }  // namespace
 
 int consume_command(std::span<const std::string_view> args) {
-    absl::StatusOr<Flags> flags = Flags::parse(args, flag_specs);
-    if (flags.ok() && (flags->has("--help") || flags->has("-h"))) {
-        std::fputs(usage, stdout);
-        return 0;
-    }
-    if (!flags.ok()) {
-        std::fprintf(stderr, "ringlog consume: %s\n%s",
-                     std::string(flags.status().message()).c_str(), usage);
-        return 2;
-    }
-    return client::run_client_command("consume", run_consume, *flags);
+    return client::run_client_command("consume", args, flag_specs, usage, run_consume);
 }
 
 }  // namespace ringlog::tools

@@ -195,17 +195,7 @@ io::Task<absl::Status> run_groups(io::Reactor& reactor, const Flags& flags) {
 }  // namespace
 
 int groups_command(std::span<const std::string_view> args) {
-    absl::StatusOr<Flags> flags = Flags::parse(args, flag_specs);
-    if (flags.ok() && (flags->has("--help") || flags->has("-h"))) {
-        std::fputs(usage, stdout);
-        return 0;
-    }
-    if (!flags.ok()) {
-        std::fprintf(stderr, "ringlog groups: %s\n%s",
-                     std::string(flags.status().message()).c_str(), usage);
-        return 2;
-    }
-    return client::run_client_command("groups", run_groups, *flags);
+    return client::run_client_command("groups", args, flag_specs, usage, run_groups);
 }
 
 }  // namespace ringlog::tools

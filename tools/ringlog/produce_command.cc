@@ -245,6 +245,7 @@ io::Task<absl::Status> produce_lines(ClusterClient& cluster, const ProduceOption
 }
 
 io::Task<absl::Status> run_produce(io::Reactor& reactor, const Flags& flags) {
+    std::ios::sync_with_stdio(false);  // before stdin is read: lines come through std::cin
     RL_CO_ASSIGN_OR_RETURN(client::Endpoint bootstrap, flags.bootstrap());
     RL_CO_ASSIGN_OR_RETURN(ProduceOptions options, parse_options(flags));
     RL_CO_ASSIGN_OR_RETURN(std::unique_ptr<ClusterClient> cluster,
@@ -257,18 +258,7 @@ io::Task<absl::Status> run_produce(io::Reactor& reactor, const Flags& flags) {
 }  // namespace
 
 int produce_command(std::span<const std::string_view> args) {
-    absl::StatusOr<Flags> flags = Flags::parse(args, flag_specs);
-    if (flags.ok() && (flags->has("--help") || flags->has("-h"))) {
-        std::fputs(usage, stdout);
-        return 0;
-    }
-    if (!flags.ok()) {
-        std::fprintf(stderr, "ringlog produce: %s\n%s",
-                     std::string(flags.status().message()).c_str(), usage);
-        return 2;
-    }
-    std::ios::sync_with_stdio(false);
-    return client::run_client_command("produce", run_produce, *flags);
+    return client::run_client_command("produce", args, flag_specs, usage, run_produce);
 }
 
 }  // namespace ringlog::tools

@@ -198,17 +198,7 @@ io::Task<absl::Status> run_topics(io::Reactor& reactor, const Flags& flags) {
 }  // namespace
 
 int topics_command(std::span<const std::string_view> args) {
-    absl::StatusOr<Flags> flags = Flags::parse(args, flag_specs);
-    if (flags.ok() && (flags->has("--help") || flags->has("-h"))) {
-        std::fputs(usage, stdout);
-        return 0;
-    }
-    if (!flags.ok()) {
-        std::fprintf(stderr, "ringlog topics: %s\n%s",
-                     std::string(flags.status().message()).c_str(), usage);
-        return 2;
-    }
-    return client::run_client_command("topics", run_topics, *flags);
+    return client::run_client_command("topics", args, flag_specs, usage, run_topics);
 }
 
 }  // namespace ringlog::tools

@@ -251,99 +251,88 @@ TEST_F(GroupSyncTest, ASoloWriteTakesARoundAndASyncWaitsForIt) {
     group_.end_solo();
 }
 
+// Three logs appending at once through one GroupSync of one round, then a torn power loss.
+class GroupSyncLogTest : public ::testing::Test {
+protected:
+    static constexpr int logs = 3;
+
+    void open_logs(uint64_t seed, SyncMethod method) {
+        fs_ = std::make_unique<io::SimFileSystem>(seed);
+        fs_->set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });
+        config_.segment_bytes = 64 * 1024;  // rolls too
+        config_.durability = Durability::always;
+        config_.prewrite_ahead_bytes = 0;
+        config_.sync_method = method;
+        for (int i = 0; i < logs; ++i) {
+            opened_.push_back(open(i));
+        }
+    }
+
+    std::unique_ptr<Log> open(int i) {
+        auto log = reactor_->block_on(Log::open(*fs_, "/data/t-" + std::to_string(i), config_,
+                                                Clock::system(), nullptr, &group_));
+        EXPECT_TRUE(log.ok()) << log.status();
+        return log.ok() ? *std::move(log) : nullptr;
+    }
+
+    void append_to_every_log() {
+        io::TaskGroup appenders;
+        for (int i = 0; i < logs; ++i) {
+            appenders.spawn(
+                append_many(opened_[i].get(), static_cast<uint64_t>(i), 60, &acknowledged_[i]));
+        }
+        reactor_->block_on(appenders.wait_idle());
+    }
+
+    // Pulls the plug and reopens each log: every acknowledged batch is there, byte for byte,
+    // and with `nothing_else` nothing unacknowledged is.
+    void crash_and_check(bool nothing_else) {
+        fs_->crash(io::CrashMode::tear_unsynced);
+        for (auto& log : opened_) {
+            (void)reactor_->block_on(log->close());  // fails: the handles died with the crash
+        }
+        opened_.clear();
+        for (int i = 0; i < logs; ++i) {
+            auto log = open(i);
+            ASSERT_NE(log, nullptr);
+            auto readable = testing::readable_batches(*reactor_, *log);
+            ASSERT_TRUE(readable.ok()) << readable.status();
+            if (nothing_else) {
+                EXPECT_EQ(readable->size(), acknowledged_[i].size()) << "log " << i;
+            }
+            for (const auto& [offset, batch] : acknowledged_[i]) {
+                auto found = readable->find(offset);
+                ASSERT_NE(found, readable->end()) << "log " << i << " lost offset " << offset;
+                EXPECT_EQ(found->second, batch) << "log " << i << " offset " << offset;
+            }
+            ASSERT_TRUE(reactor_->block_on(log->close()).ok());
+        }
+    }
+
+    std::unique_ptr<io::Reactor> reactor_ = testing::make_reactor();
+    std::unique_ptr<io::SimFileSystem> fs_;
+    LogConfig config_;
+    GroupSync group_{1};  // one round at a time: the other logs wait and share a syncfs
+    std::vector<std::unique_ptr<Log>> opened_;
+    std::vector<std::map<int64_t, std::vector<std::byte>>> acknowledged_ =
+        std::vector<std::map<int64_t, std::vector<std::byte>>>(logs);
+};
+
 // The same logs under SyncMethod::adaptive: small flushes are dsync writes while a round is
 // free, the rest wait and share syncfs rounds; a power loss keeps every acknowledged batch.
-TEST(GroupSyncLogTest, AdaptiveLogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLoss) {
-    auto reactor = testing::make_reactor();
-    io::SimFileSystem fs(13);
-    fs.set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });
-    LogConfig config;
-    config.segment_bytes = 64 * 1024;
-    config.durability = Durability::always;
-    config.prewrite_ahead_bytes = 0;
-    config.sync_method = SyncMethod::adaptive;
-    GroupSync group(1);
-    constexpr int logs = 3;
-    std::vector<std::unique_ptr<Log>> opened;
-    for (int i = 0; i < logs; ++i) {
-        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
-                                               Clock::system(), nullptr, &group));
-        ASSERT_TRUE(log.ok()) << log.status();
-        opened.push_back(*std::move(log));
-    }
-    std::vector<std::map<int64_t, std::vector<std::byte>>> acknowledged(logs);
-    io::TaskGroup appenders;
-    for (int i = 0; i < logs; ++i) {
-        appenders.spawn(
-            append_many(opened[i].get(), static_cast<uint64_t>(i), 60, &acknowledged[i]));
-    }
-    reactor->block_on(appenders.wait_idle());
-    EXPECT_GT(group.stats().solo_writes, 0u);
-    EXPECT_GT(fs.stats().dsync_writes, 0u);
-    fs.crash(io::CrashMode::tear_unsynced);
-    for (auto& log : opened) {
-        (void)reactor->block_on(log->close());
-    }
-    opened.clear();
-    for (int i = 0; i < logs; ++i) {
-        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
-                                               Clock::system(), nullptr, &group));
-        ASSERT_TRUE(log.ok()) << log.status();
-        auto readable = testing::readable_batches(*reactor, **log);
-        ASSERT_TRUE(readable.ok()) << readable.status();
-        for (const auto& [offset, batch] : acknowledged[i]) {
-            auto found = readable->find(offset);
-            ASSERT_NE(found, readable->end()) << "log " << i << " lost offset " << offset;
-            EXPECT_EQ(found->second, batch) << "log " << i << " offset " << offset;
-        }
-        ASSERT_TRUE(reactor->block_on((*log)->close()).ok());
-    }
+TEST_F(GroupSyncLogTest, AdaptiveLogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLoss) {
+    open_logs(13, SyncMethod::adaptive);
+    append_to_every_log();
+    EXPECT_GT(group_.stats().solo_writes, 0u);
+    EXPECT_GT(fs_->stats().dsync_writes, 0u);
+    crash_and_check(/*nothing_else=*/false);
 }
 
-TEST(GroupSyncLogTest, LogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLoss) {
-    auto reactor = testing::make_reactor();
-    io::SimFileSystem fs(11);
-    fs.set_yield([]() -> io::Task<void> { co_await io::Reactor::current().yield(); });
-    LogConfig config;
-    config.segment_bytes = 64 * 1024;  // rolls too
-    config.durability = Durability::always;
-    config.prewrite_ahead_bytes = 0;
-    GroupSync group(1);  // one round at a time: the other logs wait and share a syncfs
-    constexpr int logs = 3;
-    std::vector<std::unique_ptr<Log>> opened;
-    for (int i = 0; i < logs; ++i) {
-        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
-                                               Clock::system(), nullptr, &group));
-        ASSERT_TRUE(log.ok()) << log.status();
-        opened.push_back(*std::move(log));
-    }
-    std::vector<std::map<int64_t, std::vector<std::byte>>> acknowledged(logs);
-    io::TaskGroup appenders;
-    for (int i = 0; i < logs; ++i) {
-        appenders.spawn(
-            append_many(opened[i].get(), static_cast<uint64_t>(i), 60, &acknowledged[i]));
-    }
-    reactor->block_on(appenders.wait_idle());
-    EXPECT_GT(group.stats().file_system_syncs, 0u);
-    fs.crash(io::CrashMode::tear_unsynced);
-    for (auto& log : opened) {
-        (void)reactor->block_on(log->close());  // fails: the handles died with the crash
-    }
-    opened.clear();
-    for (int i = 0; i < logs; ++i) {
-        auto log = reactor->block_on(Log::open(fs, "/data/t-" + std::to_string(i), config,
-                                               Clock::system(), nullptr, &group));
-        ASSERT_TRUE(log.ok()) << log.status();
-        auto readable = testing::readable_batches(*reactor, **log);
-        ASSERT_TRUE(readable.ok()) << readable.status();
-        EXPECT_EQ(readable->size(), acknowledged[i].size()) << "log " << i;
-        for (const auto& [offset, batch] : acknowledged[i]) {
-            auto found = readable->find(offset);
-            ASSERT_NE(found, readable->end()) << "log " << i << " lost offset " << offset;
-            EXPECT_EQ(found->second, batch) << "log " << i << " offset " << offset;
-        }
-        ASSERT_TRUE(reactor->block_on((*log)->close()).ok());
-    }
+TEST_F(GroupSyncLogTest, LogsSharingSyncsKeepEveryAcknowledgedBatchThroughAPowerLoss) {
+    open_logs(11, SyncMethod::write_then_fdatasync);
+    append_to_every_log();
+    EXPECT_GT(group_.stats().file_system_syncs, 0u);
+    crash_and_check(/*nothing_else=*/true);
 }
 
 }  // namespace

@@ -285,16 +285,26 @@ void ClusterClient::close() {
     }
 }
 
-int run_client_command(std::string_view command,
-                       io::Task<absl::Status> (*task)(io::Reactor&, const Flags&),
-                       const Flags& flags) {
+int run_client_command(std::string_view command, std::span<const std::string_view> args,
+                       std::span<const FlagSpec> specs, const char* usage,
+                       io::Task<absl::Status> (*task)(io::Reactor&, const Flags&)) {
+    absl::StatusOr<Flags> flags = Flags::parse(args, specs);
+    if (flags.ok() && (flags->has("--help") || flags->has("-h"))) {
+        std::fputs(usage, stdout);
+        return 0;
+    }
+    if (!flags.ok()) {
+        std::fprintf(stderr, "ringlog %.*s: %s\n%s", static_cast<int>(command.size()),
+                     command.data(), std::string(flags.status().message()).c_str(), usage);
+        return 2;
+    }
     absl::StatusOr<std::unique_ptr<io::Reactor>> reactor = io::Reactor::create();
     if (!reactor.ok()) {
         std::fprintf(stderr, "ringlog %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                      std::string(reactor.status().message()).c_str());
         return 1;
     }
-    const absl::Status status = (*reactor)->block_on(task(**reactor, flags));
+    const absl::Status status = (*reactor)->block_on(task(**reactor, *flags));
     std::fflush(stdout);
     if (!status.ok()) {
         std::fprintf(stderr, "ringlog %.*s: %s\n", static_cast<int>(command.size()), command.data(),

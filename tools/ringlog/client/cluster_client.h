@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -133,10 +134,12 @@ private:
     std::map<std::pair<std::string, uint16_t>, std::unique_ptr<KafkaClient>> connections_;
 };
 
-// Runs `task` on a new reactor and turns its outcome into an exit code: 0, or 1 after
-// printing "ringlog <command>: <message>" on stderr.
-int run_client_command(std::string_view command,
-                       io::Task<absl::Status> (*task)(io::Reactor&, const Flags&),
-                       const Flags& flags);
+// A client subcommand's whole run: parses `args` by `specs` (--help or -h prints `usage`,
+// exit 0; a bad flag prints the error and `usage`, exit 2), then runs `task` on a new reactor
+// and turns its outcome into an exit code: 0, or 1 after printing "ringlog <command>:
+// <message>" on stderr.
+int run_client_command(std::string_view command, std::span<const std::string_view> args,
+                       std::span<const FlagSpec> specs, const char* usage,
+                       io::Task<absl::Status> (*task)(io::Reactor&, const Flags&));
 
 }  // namespace ringlog::tools::client
