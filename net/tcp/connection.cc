@@ -112,7 +112,8 @@ void Connection::drain() {
     // receive is started (the loop checks draining_), and the socket stays open for the sends.
     if (multishot_) {
         stop_receiving();
-    } else if (plain_receive_ != nullptr) {
+    }
+    if (plain_receive_ != nullptr) {  // in multishot mode, a direct receive
         reactor_.prepare(
             nullptr, [this](io_uring_sqe* sqe) { io_uring_prep_cancel(sqe, plain_receive_, 0); });
     }

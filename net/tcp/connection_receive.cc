@@ -1,8 +1,11 @@
 // Connection's receive side: the receive loop, with plain receives or the multishot receive
 // over the shard's provided buffer ring, and back-pressure. See connection.h for the contract
 // and for when a ring buffer may go back.
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstdint>
+#include <span>
 #include <utility>
 
 #include "io/base/errno_status.h"
@@ -194,6 +197,9 @@ Connection::Step Connection::next_ring_chunk(std::span<const std::byte>& chunk, 
         end = absl::OkStatus();
         return Step::end;
     }
+    if (direct_wanted()) {
+        return Step::direct;  // needs no ring buffer: an ENOBUFS wait can come after it
+    }
     if (waiting_for_buffers_) {
         if (ring_->available() == 0) {
             return Step::wait_for_buffers;
@@ -218,6 +224,43 @@ io::Task<void> Connection::pause() {
     }
 }
 
+io::Task<Connection::Received> Connection::receive_plain(std::span<std::byte> into, bool wait_all,
+                                                         size_t& count, absl::Status& end) {
+    // Named, so that drain() can cancel it by its address.
+    auto receive = reactor_.op([this, into, wait_all](io_uring_sqe* sqe) {
+        io_uring_prep_recv(sqe, fd_, into.data(), into.size(), wait_all ? MSG_WAITALL : 0);
+    });
+    plain_receive_ = &receive;
+    const int result = co_await receive;
+    plain_receive_ = nullptr;
+    if (closing_) {
+        end = absl::OkStatus();
+        co_return Received::end;
+    }
+    if (result > 0) {
+        count = static_cast<size_t>(result);
+        stats_.bytes_received += count;
+        ++stats_.receives;
+        co_return Received::bytes;
+    }
+    if (draining_ && (result == -ECANCELED || result == 0)) {
+        // Cancelled by drain(), or the peer's EOF meanwhile; a partial frame is dropped.
+        end = absl::OkStatus();
+        co_return Received::end;
+    }
+    if (result == -EINTR || result == -EAGAIN) {
+        co_return Received::retry;
+    }
+    if (result < 0) {
+        end = io::errno_to_status(-result, "receive from a client");
+    } else if (assembler_.pending_bytes() > 0) {
+        end = absl::UnavailableError("client closed the connection mid-frame");
+    } else {
+        end = absl::OkStatus();
+    }
+    co_return Received::end;
+}
+
 io::Task<absl::Status> Connection::receive_loop() {
     while (!closing_) {
         if (over_bound()) {
@@ -225,10 +268,14 @@ io::Task<absl::Status> Connection::receive_loop() {
             continue;
         }
         std::span<const std::byte> chunk;
+        bool direct = false;
         if (multishot_) {
             absl::Status end;
             switch (next_ring_chunk(chunk, end)) {
                 case Step::chunk:
+                    break;
+                case Step::direct:
+                    direct = true;
                     break;
                 case Step::wait:
                     co_await receive_wake_.wait();
@@ -245,39 +292,33 @@ io::Task<absl::Status> Connection::receive_loop() {
             if (draining_) {
                 co_return absl::OkStatus();  // a partial frame in the assembler is dropped
             }
-            // Named, so that drain() can cancel it by its address.
-            auto receive = reactor_.op([this](io_uring_sqe* sqe) {
-                io_uring_prep_recv(sqe, fd_, receive_buffer_.data(), receive_buffer_.size(), 0);
-            });
-            plain_receive_ = &receive;
-            const int result = co_await receive;
-            plain_receive_ = nullptr;
-            if (closing_) {
-                break;
-            }
-            if (draining_ && (result == -ECANCELED || result == 0)) {
-                // Cancelled by drain(), or the peer's EOF meanwhile; a partial frame is dropped.
-                co_return absl::OkStatus();
-            }
-            if (result == -EINTR || result == -EAGAIN) {
-                continue;
-            }
-            if (result < 0) {
-                co_return io::errno_to_status(-result, "receive from a client");
-            }
-            if (result == 0) {
-                if (assembler_.pending_bytes() > 0) {
-                    co_return absl::UnavailableError("client closed the connection mid-frame");
-                }
-                co_return absl::OkStatus();
-            }
-            stats_.bytes_received += static_cast<uint64_t>(result);
-            ++stats_.receives;
-            chunk = std::span(receive_buffer_).first(static_cast<size_t>(result));
+            direct = direct_wanted();
         }
         frames_.clear();
         next_frame_ = 0;
-        const absl::Status fed = assembler_.feed(chunk, frames_);
+        absl::Status fed;
+        if (direct || !multishot_) {
+            const std::span<std::byte> into =
+                direct ? assembler_.receive_space() : std::span<std::byte>(receive_buffer_);
+            size_t count = 0;
+            absl::Status end;
+            const Received received = co_await receive_plain(into, direct, count, end);
+            if (received == Received::end) {
+                co_return end;
+            }
+            if (received == Received::retry) {
+                continue;
+            }
+            if (direct) {
+                ++stats_.direct_receives;
+                stats_.direct_bytes += count;
+                assembler_.commit_received(count, frames_);
+            } else {
+                fed = assembler_.feed(std::span(receive_buffer_).first(count), frames_);
+            }
+        } else {
+            fed = assembler_.feed(chunk, frames_);
+        }
         while (next_frame_ < frames_.size()) {
             // A chunk can hold many requests; back-pressure applies between them too. A pause
             // may move the remaining frames (copy_aside), so take the frame only after it.
@@ -308,6 +349,11 @@ io::Task<absl::Status> Connection::receive_loop() {
         release_chunk();
         if (!fed.ok()) {
             co_return fed;
+        }
+        if (multishot_ && direct_wanted()) {
+            // The rest of a large frame comes by direct receives once the multishot receive
+            // has ended (next_ring_chunk); the bytes it delivers before then are fed as usual.
+            stop_receiving();
         }
     }
     co_return absl::OkStatus();

@@ -2,7 +2,8 @@
 // buffer (the fallback for kernels without buffer rings) and once with the multishot receive
 // over a shard's provided buffer ring: a server on the reactor in the test thread, clients with
 // plain blocking sockets in std::threads (tcp_test_support.h). Pipelined frames of random sizes
-// come back in order, a 10 MiB frame, 50 connections at once (sharing one small ring), bad
+// come back in order, a 10 MiB frame (mostly received straight into its buffer), large frames
+// mixing direct receives with chunks, 50 connections at once (sharing one small ring), bad
 // size prefixes and mid-frame disconnects end only their own connection, back-pressure stops
 // reading until the client reads, and closing everything with connections open leaves nothing
 // behind (ASan checks the leaks; the ring checks that every buffer came back).
@@ -76,7 +77,44 @@ TEST_P(TcpConnection, TenMebibyteFrame) {
     reactor->block_on(server.serve(1));
     client.join();
     EXPECT_TRUE(server.results.at(0).ok()) << server.results[0];
+    // Most of it went straight into the frame's buffer: at most the ring's burst before its
+    // cancellation (256 KiB) and the receive buffer's 64 KiB came through a copy.
+    const ConnectionStats& stats = server.connections.front()->stats();
+    EXPECT_GT(stats.direct_receives, 0u);
+    EXPECT_GE(stats.direct_bytes, 9u * 1024 * 1024);
+    EXPECT_EQ(stats.bytes_received, big.size() + 4 + payloads[1].size() + 4);
     expect_mode_and_buffers(server);
+}
+
+// Frames up to 400 KiB, pipelined, with a low threshold: direct receives, multishot chunks (or
+// plain receives) and their switches interleave at every kind of boundary, and each frame
+// still comes back whole and in order; with direct receives off, none happens.
+TEST_P(TcpConnection, DirectReceivesInterleaveWithChunksAndKeepFramesWhole) {
+    for (const size_t threshold : {size_t{16 * 1024}, size_t{0}}) {
+        auto reactor = make_reactor();
+        Server server(*reactor, ConnectionOptions{.direct_receive_bytes_min = threshold},
+                      ring_options());
+        const auto payloads = random_payloads(static_cast<uint32_t>(threshold + 3), 60, 400000);
+        std::thread client([&] { echo_round_trip(server.listener->port(), payloads); });
+        reactor->block_on(server.serve(1));
+        client.join();
+        ASSERT_TRUE(server.results.at(0).ok()) << server.results[0];
+        const ConnectionStats& stats = server.connections.front()->stats();
+        EXPECT_EQ(stats.frames_received, payloads.size());
+        uint64_t stream_bytes = 0;
+        for (const auto& payload : payloads) {
+            stream_bytes += 4 + payload.size();
+        }
+        EXPECT_EQ(stats.bytes_received, stream_bytes);
+        if (threshold > 0) {
+            EXPECT_GT(stats.direct_receives, 0u);
+            EXPECT_GT(stats.direct_bytes, 0u);
+        } else {
+            EXPECT_EQ(stats.direct_receives, 0u);
+            EXPECT_EQ(stats.direct_bytes, 0u);
+        }
+        expect_mode_and_buffers(server);
+    }
 }
 
 TEST_P(TcpConnection, FiftyConcurrentConnections) {

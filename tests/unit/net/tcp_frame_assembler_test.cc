@@ -1,6 +1,7 @@
 // FrameAssembler: random frame sequences fed in random chunkings and at every split point must
 // come out byte-identical and in order; zero-length frames; bad sizes (negative, over the
-// maximum) fail, also when the size prefix itself is split; and in-place frames are not copied.
+// maximum) fail, also when the size prefix itself is split; in-place frames are not copied; and
+// bytes received straight into a frame's buffer mix with fed chunks.
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -130,6 +131,87 @@ TEST(FrameAssembler, PendingBytesCountsAnUnfinishedFrame) {
     ASSERT_TRUE(assembler.feed(std::span(stream).subspan(2, 5), frames).ok());
     EXPECT_EQ(assembler.pending_bytes(), 7u);
     EXPECT_TRUE(frames.empty());
+}
+
+// Bytes go in by feed() or straight into receive_space(), at random, as the connection's
+// direct receives interleave with multishot chunks: the frames still come out whole, in order.
+TEST(FrameAssembler, ReceivingStraightIntoTheFrameMixesWithFeedsInAnyOrder) {
+    std::mt19937 random(20261204);
+    for (int round = 0; round < 200; ++round) {
+        const auto frames = random_frames(random, 1 + random() % 20, round % 2 == 0 ? 300000 : 50);
+        Bytes stream;
+        for (const auto& frame : frames) {
+            append_frame(stream, frame);
+        }
+        FrameAssembler assembler;
+        std::vector<Bytes> out;
+        std::vector<FrameAssembler::Frame> completed;
+        size_t position = 0;
+        size_t direct_bytes = 0;
+        while (position < stream.size()) {
+            completed.clear();
+            const size_t left = stream.size() - position;
+            if (assembler.missing_bytes() > 0 && random() % 2 == 0) {
+                const std::span<std::byte> space = assembler.receive_space();
+                ASSERT_FALSE(space.empty());
+                ASSERT_LE(space.size(), assembler.missing_bytes());
+                const size_t count =
+                    std::uniform_int_distribution<size_t>(1, std::min(space.size(), left))(random);
+                std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(position), count,
+                            space.begin());
+                assembler.commit_received(count, completed);
+                position += count;
+                direct_bytes += count;
+            } else {
+                const size_t count =
+                    std::uniform_int_distribution<size_t>(1, std::min<size_t>(left, 70000))(random);
+                ASSERT_TRUE(
+                    assembler.feed(std::span(stream).subspan(position, count), completed).ok());
+                position += count;
+            }
+            for (const auto& frame : completed) {
+                out.emplace_back(frame.begin(), frame.end());
+            }
+        }
+        EXPECT_EQ(out, frames) << "round " << round;
+        EXPECT_EQ(assembler.pending_bytes(), 0u);
+        EXPECT_EQ(assembler.missing_bytes(), 0u);
+        if (round % 2 == 0) {
+            EXPECT_GT(direct_bytes, 0u) << "round " << round;
+        }
+    }
+}
+
+// A peer's claimed size is not memory: the space offered grows with the bytes that arrived,
+// and there is none between frames or while the size prefix is still split.
+TEST(FrameAssembler, ReceiveSpaceFollowsTheBytesThatArrived) {
+    FrameAssembler assembler;
+    std::vector<FrameAssembler::Frame> frames;
+    EXPECT_TRUE(assembler.receive_space().empty());
+    Bytes prefix;
+    append_size(prefix, 64u << 20);
+    ASSERT_TRUE(assembler.feed(std::span(prefix).first(3), frames).ok());
+    EXPECT_EQ(assembler.missing_bytes(), 0u);
+    EXPECT_TRUE(assembler.receive_space().empty());
+    Bytes rest(1, prefix[3]);
+    rest.resize(1 + 10, std::byte{5});
+    ASSERT_TRUE(assembler.feed(rest, frames).ok());
+    EXPECT_EQ(assembler.missing_bytes(), (64u << 20) - 10);
+    size_t arrived = 10;
+    EXPECT_EQ(assembler.receive_space().size(), 1u << 20);
+    while (assembler.missing_bytes() > 0) {
+        const std::span<std::byte> space = assembler.receive_space();
+        EXPECT_EQ(space.size(),
+                  std::min(assembler.missing_bytes(), std::max<size_t>(1u << 20, arrived)));
+        std::fill(space.begin(), space.end(), std::byte{5});
+        assembler.commit_received(space.size(), frames);
+        arrived += space.size();
+    }
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].size(), 64u << 20);
+    EXPECT_TRUE(std::all_of(frames[0].begin(), frames[0].end(),
+                            [](std::byte b) { return b == std::byte{5}; }));
+    EXPECT_TRUE(assembler.receive_space().empty());
 }
 
 TEST(FrameAssembler, OversizedAndNegativeSizesFailAtEverySplit) {
