@@ -141,8 +141,9 @@ struct ConnectionOptions {
     // A frame still missing at least this many bytes gets the rest by plain receives straight
     // into the FrameAssembler's buffer (one MSG_WAITALL receive for up to a mebibyte) instead
     // of through ring or receive buffers and a copy: that copy was 14 % of a shard's CPU
-    // under 1 MiB produce requests (perf). In multishot mode the multishot receive is
-    // cancelled for it and armed again after. 0 never receives directly.
+    // under 1 MiB produce requests (perf). A connection in multishot mode that gets such a
+    // frame cancels its multishot receive and uses plain receives from then on. 0 never
+    // receives directly.
     size_t direct_receive_bytes_min = 128 * 1024;
 };
 
@@ -152,15 +153,16 @@ struct ConnectionStats {
     uint64_t bytes_sent = 0;
     uint64_t frames_received = 0;
     uint64_t responses_sent = 0;
-    uint64_t receives = 0;         // receive completions that carried bytes
-    uint64_t receive_arms = 0;     // multishot receives armed (first one and re-arms)
-    uint64_t buffer_waits = 0;     // multishot receives ended by ENOBUFS (the ring ran dry)
-    uint64_t sends = 0;            // SENDMSG(_ZC) operations, partial ones included
-    uint64_t zero_copy_sends = 0;  // of those, SENDMSG_ZC
-    uint64_t reads_paused = 0;     // times reading stopped for unsent responses to drain
-    uint64_t deferred = 0;         // responses that completed after the next frame started
-    uint64_t direct_receives = 0;  // receives straight into a large frame's buffer
-    uint64_t direct_bytes = 0;     // the bytes they carried (counted in bytes_received too)
+    uint64_t receives = 0;           // receive completions that carried bytes
+    uint64_t receive_arms = 0;       // multishot receives armed (first one and re-arms)
+    uint64_t buffer_waits = 0;       // multishot receives ended by ENOBUFS (the ring ran dry)
+    uint64_t sends = 0;              // SENDMSG(_ZC) operations, partial ones included
+    uint64_t zero_copy_sends = 0;    // of those, SENDMSG_ZC
+    uint64_t reads_paused = 0;       // times reading stopped for unsent responses to drain
+    uint64_t deferred = 0;           // responses that completed after the next frame started
+    uint64_t direct_receives = 0;    // receives straight into a large frame's buffer
+    uint64_t direct_bytes = 0;       // the bytes they carried (counted in bytes_received too)
+    uint64_t switched_to_plain = 0;  // 1 once a large frame moved a multishot connection to plain
 };
 
 // Contract: created, used and destroyed on its reactor's thread; owns the socket from the
@@ -249,7 +251,7 @@ private:
     };
 
     // What the receive loop does next, decided by next_ring_chunk().
-    enum class Step { chunk, direct, wait, wait_for_buffers, retry, end };
+    enum class Step { chunk, wait, wait_for_buffers, retry, end };
 
     // The result of one plain receive (into the connection's buffer or straight into the frame).
     enum class Received { bytes, retry, end };

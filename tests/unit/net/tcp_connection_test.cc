@@ -39,10 +39,13 @@ protected:
             .group_id = 1, .buffer_count = 64, .buffer_bytes = 4096};
     }
 
-    // Every connection used the mode under test, and (ring mode) every buffer came back.
+    // Every connection used the mode under test (in ring mode, a connection that got a frame
+    // for direct receives moved to plain receives, once), and every ring buffer came back.
     static void expect_mode_and_buffers(const Server& server) {
         for (const auto& connection : server.connections) {
-            EXPECT_EQ(connection->multishot(), GetParam() == ReceiveMode::ring);
+            const uint64_t switched = connection->stats().switched_to_plain;
+            EXPECT_LE(switched, GetParam() == ReceiveMode::ring ? 1u : 0u);
+            EXPECT_EQ(connection->multishot(), GetParam() == ReceiveMode::ring && switched == 0);
         }
         if (server.ring != nullptr) {
             EXPECT_EQ(server.ring->available(), server.ring->buffer_count());
@@ -78,8 +81,11 @@ TEST_P(TcpConnection, TenMebibyteFrame) {
     client.join();
     EXPECT_TRUE(server.results.at(0).ok()) << server.results[0];
     // Most of it went straight into the frame's buffer: at most the ring's burst before its
-    // cancellation (256 KiB) and the receive buffer's 64 KiB came through a copy.
+    // cancellation (256 KiB) and the receive buffer's 64 KiB came through a copy. In ring mode
+    // the connection moved to plain receives for it.
     const ConnectionStats& stats = server.connections.front()->stats();
+    EXPECT_EQ(stats.switched_to_plain, GetParam() == ReceiveMode::ring ? 1u : 0u);
+    EXPECT_FALSE(server.connections.front()->multishot());
     EXPECT_GT(stats.direct_receives, 0u);
     EXPECT_GE(stats.direct_bytes, 9u * 1024 * 1024);
     EXPECT_EQ(stats.bytes_received, big.size() + 4 + payloads[1].size() + 4);
@@ -88,7 +94,8 @@ TEST_P(TcpConnection, TenMebibyteFrame) {
 
 // Frames up to 400 KiB, pipelined, with a low threshold: direct receives, multishot chunks (or
 // plain receives) and their switches interleave at every kind of boundary, and each frame
-// still comes back whole and in order; with direct receives off, none happens.
+// still comes back whole and in order; a ring connection moves to plain receives at the first
+// large frame; with direct receives off, none of that happens.
 TEST_P(TcpConnection, DirectReceivesInterleaveWithChunksAndKeepFramesWhole) {
     for (const size_t threshold : {size_t{16 * 1024}, size_t{0}}) {
         auto reactor = make_reactor();
@@ -109,9 +116,11 @@ TEST_P(TcpConnection, DirectReceivesInterleaveWithChunksAndKeepFramesWhole) {
         if (threshold > 0) {
             EXPECT_GT(stats.direct_receives, 0u);
             EXPECT_GT(stats.direct_bytes, 0u);
+            EXPECT_EQ(stats.switched_to_plain, GetParam() == ReceiveMode::ring ? 1u : 0u);
         } else {
             EXPECT_EQ(stats.direct_receives, 0u);
             EXPECT_EQ(stats.direct_bytes, 0u);
+            EXPECT_EQ(stats.switched_to_plain, 0u);
         }
         expect_mode_and_buffers(server);
     }
