@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import time
 
 sys.dont_write_bytecode = True
@@ -39,6 +40,11 @@ SIZES = [100, 1024, 16384]
 PARTITION_COUNTS = [1, 10, 100, 1000]
 RECYCLE_SEGMENT_BYTES = 128 << 20
 RECYCLE_RETENTION_BYTES = 256 << 20
+
+
+# Per-partition counters of the broker's logs that the suite reads after each run, summed over
+# the run's topic (core/metrics/collect.cc names them).
+LOG_COUNTERS = ("ringlog_log_recycled_segments_total", "ringlog_log_syncs_total")
 
 
 def log(message):
@@ -73,13 +79,17 @@ class Broker:
         self.data_dir = data_dir
         self.log_path = os.path.join(data_dir, "..", "ringlogd-%s-%s.log" % (durability, os.path.basename(data_dir)))
         cmd = [ringlogd, "--data-dir", data_dir, "--port", str(self.port), "--advertised-host", LOOPBACK,
-               "--listen-host", LOOPBACK, "--shards", str(shards), "--advertise-shards", "--durability", durability]
+               "--listen-host", LOOPBACK, "--shards", str(shards), "--advertise-shards", "--durability", durability,
+               "--metrics-port", "0"]
         cmd += list(extra_args)
+        self.metrics_url = None
         self.log_file = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         for line in self.process.stderr:
             self.log_file.write(line)
+            if "ringlogd: metrics on " in line:
+                self.metrics_url = line.split("ringlogd: metrics on ", 1)[1].strip()
             if "ringlogd: ready" in line:
                 break
             if time.monotonic() > deadline:
@@ -98,6 +108,21 @@ class Broker:
     @property
     def bootstrap(self):
         return "%s:%d" % (LOOPBACK, self.port)
+
+    def topic_metrics(self, topic, families):
+        """Each family's samples for the topic's partitions, summed, from the broker's Prometheus
+        endpoint; None without one."""
+        if self.metrics_url is None:
+            return None
+        with urllib.request.urlopen(self.metrics_url, timeout=10) as response:
+            text = response.read().decode()
+        sums = {family: 0.0 for family in families}
+        needle = 'topic="%s"' % topic
+        for line in text.splitlines():
+            name = line.split("{", 1)[0]
+            if name in sums and needle in line:
+                sums[name] += float(line.rsplit(" ", 1)[1])
+        return sums
 
     def cpu_seconds(self):
         """The broker's user + system CPU time so far, from /proc (proc(5), fields 14 and 15)."""
@@ -208,6 +233,11 @@ class Suite:
         child_cpu = children_cpu_seconds() - child_cpu
         with open(os.path.join(self.out, "runs", name + ".txt"), "w") as f:
             f.write(result.stdout)
+        try:
+            log_counts = broker.topic_metrics(topic, LOG_COUNTERS)
+        except OSError as error:
+            log("%s: no metrics (%s)" % (name, error))
+            log_counts = None
         delete_topic(broker.bootstrap, topic)
         if result.returncode != 0 or not os.path.exists(json_path):
             log("%s failed (exit %d):\n%s" % (name, result.returncode, result.stdout[-2000:]))
@@ -217,6 +247,8 @@ class Suite:
         data["client_cpu_seconds"] = round(child_cpu, 3)
         data["broker_cpu_seconds"] = round(broker_cpu, 3)
         data["wall_seconds"] = round(wall, 3)
+        if log_counts is not None:
+            data["broker_log_counters"] = log_counts
         log("%s: %.0f msg/s, %.1f MB/s, p50 %.0f us, p99 %.0f us" % (
             name, data["messages_per_sec"], data["mb_per_sec"], data["latency_us"]["p50"], data["latency_us"]["p99"]))
         self.runs[name] = data
@@ -245,6 +277,11 @@ class Suite:
                            "--json", consume_json, "--plots", os.path.join(self.out, "runs", name + "-"), "--quiet"])
         with open(os.path.join(self.out, "runs", name + ".txt"), "w") as f:
             f.write(result.stdout)
+        try:
+            log_counts = broker.topic_metrics(topic, LOG_COUNTERS)
+        except OSError as error:
+            log("%s: no metrics (%s)" % (name, error))
+            log_counts = None
         delete_topic(broker.bootstrap, topic)
         if result.returncode != 0 or not os.path.exists(consume_json):
             log("%s failed:\n%s" % (name, result.stdout[-2000:]))
@@ -626,10 +663,17 @@ def main():
         per_partition = written / args.partitions
         lines += ["", "The recycling run wrote %s GB (%s MiB per partition, about %s segments of %d MiB each); "
                   "retention keeps %d MiB per partition plus up to two spare files, so by the broker's design every "
-                  "segment after the first four or so of each partition was a recycled, already-written file "
-                  "(inferred from the bytes written: the broker exports no count of recycled segments)." % (
+                  "segment after the first four or so of each partition was a recycled, already-written file." % (
                       fmt(written / 1e9, 1), fmt(per_partition / 2**20), fmt(per_partition / RECYCLE_SEGMENT_BYTES),
                       RECYCLE_SEGMENT_BYTES >> 20, RECYCLE_RETENTION_BYTES >> 20)]
+        counts = recycled.get("broker_log_counters")
+        if counts:
+            lines[-1] += (" The broker counted %s recycled segments in all (`ringlog_log_recycled_segments_total`) "
+                          "and %s syncs (`ringlog_log_syncs_total`, %s KB each on average)." % (
+                              fmt(counts["ringlog_log_recycled_segments_total"]),
+                              fmt(counts["ringlog_log_syncs_total"]),
+                              fmt(written / 1e3 / counts["ringlog_log_syncs_total"])
+                              if counts["ringlog_log_syncs_total"] else "-"))
         late = late_mb_per_sec(recycled)
         if late is not None:
             lines += ["", "Its second half alone (whole seconds, all segments recycled by then): %s MB/s = %s of raw "
